@@ -1,0 +1,5 @@
+"""Allow `python -m tui_tts`."""
+
+from tui_tts.cli import main
+
+raise SystemExit(main())

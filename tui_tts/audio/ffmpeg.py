@@ -1,0 +1,92 @@
+"""Finding a working ffmpeg (config path, then PATH, then the imageio-ffmpeg wheel) and running it."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tui_tts.errors import FfmpegError
+
+
+@dataclass(frozen=True, slots=True)
+class Ffmpeg:
+    """A located, working ffmpeg binary."""
+
+    path: str
+    version: str
+    source: str  # "config", "PATH" or "imageio-ffmpeg"
+
+
+def find_ffmpeg(configured: str = "") -> Ffmpeg:
+    """The first ffmpeg that runs, in the order users expect. Raises FfmpegError naming what was tried."""
+    tried: list[str] = []
+    candidates: list[tuple[str, str]] = []
+    if configured:
+        candidates.append((configured, "config"))
+    on_path = shutil.which("ffmpeg")
+    if on_path:
+        candidates.append((on_path, "PATH"))
+    try:
+        import imageio_ffmpeg
+
+        candidates.append((imageio_ffmpeg.get_ffmpeg_exe(), "imageio-ffmpeg"))
+    except (ImportError, RuntimeError):
+        tried.append("imageio-ffmpeg (no bundled binary for this platform)")
+    for path, source in candidates:
+        version = _version_of(path)
+        if version:
+            return Ffmpeg(path, version, source)
+        tried.append(f"{path} ({source})")
+        if source == "config":
+            raise FfmpegError(f"the ffmpeg set in config does not run: {path}")
+    raise FfmpegError("no working ffmpeg found; install ffmpeg or set output.ffmpeg in the config (tried: "
+                      + ", ".join(tried or ["nothing"]) + ")")
+
+
+def _version_of(path: str) -> str | None:
+    try:
+        result = subprocess.run([path, "-hide_banner", "-version"], capture_output=True, timeout=20, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if result.returncode != 0:
+        return None
+    first = result.stdout.decode(errors="replace").splitlines()[:1]
+    parts = first[0].split() if first else []
+    return parts[2] if len(parts) > 2 and parts[0] == "ffmpeg" else "unknown"
+
+
+async def run_ffmpeg(
+    ffmpeg: Ffmpeg,
+    args: list[str],
+    on_progress: Callable[[float], None] | None = None,
+) -> None:
+    """Run ffmpeg with -progress on stdout, reporting seconds written. Raises FfmpegError with ffmpeg's last words."""
+    command = [ffmpeg.path, "-hide_banner", "-nostdin", "-loglevel", "error", "-progress", "pipe:1", "-nostats", *args]
+    process = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL
+    )
+    assert process.stdout is not None and process.stderr is not None
+    stderr_task = asyncio.create_task(process.stderr.read())
+    try:
+        async for raw in process.stdout:
+            line = raw.decode(errors="replace").strip()
+            if on_progress and line.startswith("out_time_us="):
+                value = line.partition("=")[2]
+                if value.isdigit():
+                    on_progress(int(value) / 1_000_000)
+        code = await process.wait()
+    except asyncio.CancelledError:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        raise
+    stderr = (await stderr_task).decode(errors="replace").strip()
+    if code != 0:
+        last = stderr.splitlines()[-1] if stderr else f"exit code {code}"
+        if "No space left on device" in stderr:
+            raise FfmpegError(f"ffmpeg could not write the output: no space left on device ({last})")
+        raise FfmpegError(f"ffmpeg failed: {last}")
+

@@ -1,0 +1,178 @@
+"""Join chunk audio into one file with ffmpeg's concat demuxer: stream copy when formats allow, else one encode.
+
+The concat demuxer keeps only the first file's codec parameters, so chunks whose codec, sample rate or channel count
+differ from the rest are first converted one by one to match; the join itself then streams file by file, and memory
+stays flat however many chunks there are.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui_tts.audio.ffmpeg import Ffmpeg, run_ffmpeg
+from tui_tts.audio.probe import EXTENSIONS, AudioError, probe_file
+from tui_tts.errors import FfmpegError
+from tui_tts.models import AudioFacts
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkAudio:
+    path: Path
+    facts: AudioFacts
+
+
+@dataclass(frozen=True, slots=True)
+class OutputFormat:
+    name: str
+    muxer: str
+    copyable: frozenset[str]  # chunk codecs that can be stream-copied into this format
+    encode: tuple[str, ...]  # ffmpeg codec arguments for the encode path; "{bitrate}" is filled in
+    extra: tuple[str, ...] = ()
+
+
+FORMATS = {
+    "mp3": OutputFormat("mp3", "mp3", frozenset({"mp3"}), ("-c:a", "libmp3lame", "-b:a", "{bitrate}")),
+    "opus": OutputFormat("opus", "ogg", frozenset(), ("-c:a", "libopus", "-b:a", "{bitrate}")),
+    "flac": OutputFormat("flac", "flac", frozenset({"flac"}), ("-c:a", "flac")),
+    "wav": OutputFormat(
+        "wav", "wav", frozenset({"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_u8"}),
+        ("-c:a", "pcm_s16le"), ("-rf64", "auto"),
+    ),
+}  # fmt: skip
+
+# How to re-encode one odd chunk so that it matches the majority's stream parameters.
+_NORMALIZE_CODEC = {
+    "mp3": ("-c:a", "libmp3lame", "-b:a", "192k"),
+    "opus": ("-c:a", "libopus", "-b:a", "128k"),
+    "flac": ("-c:a", "flac"),
+    "aac": ("-c:a", "aac", "-b:a", "192k"),
+    "vorbis": ("-c:a", "libvorbis", "-q:a", "6"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class StitchResult:
+    path: Path
+    duration: float
+    size_bytes: int
+    copied: bool
+    normalized: int  # how many odd chunks were converted before the join
+
+
+def concat_line(path: Path) -> str:
+    """One `file` line of a concat list, quoted by ffmpeg's rules: inside '...' all is literal but ' itself."""
+    text = path.resolve().as_posix()
+    if "\n" in text or "\r" in text:
+        raise FfmpegError(f"a chunk path contains a line break, which ffmpeg's concat list cannot hold: {text!r}")
+    return "file '" + text.replace("'", "'\\''") + "'\n"
+
+
+def write_concat_list(paths: Sequence[Path], list_path: Path) -> None:
+    """Write the list as UTF-8 without a BOM (a BOM breaks ffmpeg's parser), streaming line by line."""
+    with list_path.open("w", encoding="utf-8", newline="\n") as handle:
+        handle.write("ffconcat version 1.0\n")
+        for path in paths:
+            handle.write(concat_line(path))
+
+
+def plan_copy(chunks: Sequence[ChunkAudio], target: OutputFormat) -> bool:
+    """Stream copy only when every chunk shares one stream layout and the target can hold that codec."""
+    keys = {chunk.facts.stream_key for chunk in chunks}
+    return len(keys) == 1 and next(iter(keys))[0] in target.copyable
+
+
+def majority_key(chunks: Sequence[ChunkAudio]) -> tuple[str, int, int]:
+    """The stream layout most of the audio is in; the odd chunks get converted to it."""
+    weights: Counter[tuple[str, int, int]] = Counter()
+    for chunk in chunks:
+        weights[chunk.facts.stream_key] += 1
+    return weights.most_common(1)[0][0]
+
+
+async def stitch(
+    ffmpeg: Ffmpeg,
+    chunks: Sequence[ChunkAudio],
+    output: Path,
+    format_name: str,
+    bitrate: str,
+    work_dir: Path,
+    on_progress: Callable[[float, float], None] | None = None,
+) -> StitchResult:
+    """Join chunks in order into output (written to a temp file, verified, then renamed into place)."""
+    if not chunks:
+        raise FfmpegError("nothing to stitch: no chunk audio")
+    target = FORMATS[format_name]
+    work_dir.mkdir(parents=True, exist_ok=True)
+    key = majority_key(chunks)
+    sources, normalized = await _normalize_outliers(ffmpeg, chunks, key, work_dir)
+    copied = plan_copy([ChunkAudio(path, _with_key(chunk.facts, key)) for path, chunk in zip(sources, chunks)], target)
+    list_path = work_dir / "concat.txt"
+    write_concat_list(sources, list_path)
+    expected = sum(chunk.facts.duration for chunk in chunks)
+    partial = output.with_name(f".{output.name}.part")
+    codec_args = ["-c", "copy"] if copied else [arg.replace("{bitrate}", bitrate) for arg in target.encode]
+    args = [
+        "-y", "-f", "concat", "-safe", "0", "-i", str(list_path),
+        "-map", "0:a", "-vn", "-map_metadata", "-1", *codec_args, *target.extra, "-f", target.muxer, str(partial),
+    ]  # fmt: skip
+    progress = (lambda seconds: on_progress(min(seconds, expected), expected)) if on_progress else None
+    try:
+        await run_ffmpeg(ffmpeg, args, progress)
+        duration = verify_output(partial, expected)
+        os.replace(partial, output)
+    finally:
+        partial.unlink(missing_ok=True)
+    if on_progress:
+        on_progress(expected, expected)
+    return StitchResult(output, duration, output.stat().st_size, copied, normalized)
+
+
+def _with_key(facts: AudioFacts, key: tuple[str, int, int]) -> AudioFacts:
+    return AudioFacts(key[0], facts.container, key[1], key[2], facts.duration)
+
+
+async def _normalize_outliers(
+    ffmpeg: Ffmpeg, chunks: Sequence[ChunkAudio], key: tuple[str, int, int], work_dir: Path
+) -> tuple[list[Path], int]:
+    codec, rate, channels = key
+    majority_container = next(chunk.facts.container for chunk in chunks if chunk.facts.stream_key == key)
+    extension = EXTENSIONS.get(majority_container, majority_container)
+    codec_args = ("-c:a", codec) if codec.startswith("pcm_") else _NORMALIZE_CODEC.get(codec)
+    sources: list[Path] = []
+    converted = 0
+    for number, chunk in enumerate(chunks):
+        if chunk.facts.stream_key == key:
+            sources.append(chunk.path)
+            continue
+        if codec_args is None:
+            raise FfmpegError(f"cannot convert chunk audio to {codec} to match the other chunks")
+        target = work_dir / "normalized" / f"{number:06d}.{extension}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        await run_ffmpeg(
+            ffmpeg, ["-y", "-i", str(chunk.path), "-map", "0:a", "-ar", str(rate), "-ac", str(channels), *codec_args,
+                     str(target)],
+        )
+        sources.append(target)
+        converted += 1
+    return sources, converted
+
+
+def verify_output(path: Path, expected_seconds: float) -> float:
+    """The output exists, is not empty, and lasts as long as its chunks (within a small tolerance)."""
+    if not path.exists() or path.stat().st_size == 0:
+        raise FfmpegError(f"ffmpeg wrote no output to {path}")
+    try:
+        facts = probe_file(path)
+    except AudioError as exc:
+        raise FfmpegError(f"the stitched output does not read back as audio: {exc}") from None
+    # Encoders add priming and padding; lossy chunks joined by copy keep theirs per file (~50 ms at most).
+    tolerance = 0.25 + 0.002 * expected_seconds
+    if abs(facts.duration - expected_seconds) > tolerance:
+        raise FfmpegError(
+            f"stitched output lasts {facts.duration:.2f} s, but its chunks add up to {expected_seconds:.2f} s"
+        )
+    return facts.duration

@@ -1,0 +1,121 @@
+"""The command line: `tui-tts run INPUT` and friends. Every error a user can fix is one line and an exit code."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
+from typing import Any
+
+from tui_tts import __version__
+from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError
+from tui_tts.store import StoreError
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tui-tts", description="Turn long text into one finished audio file with text-to-speech."
+    )
+    parser.add_argument("--version", action="version", version=f"tui-tts {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    run = commands.add_parser("run", help="turn a text file into one audio file (resumes an unfinished run)")
+    run.add_argument("input", help="a .txt or .md file")
+    run.add_argument("-o", "--output", help="output file (default: next to the input, with the format's extension)")
+    add_common(run)
+    run.add_argument("--engine", choices=["local", "runpod", "openai"], help="which text-to-speech backend to use")
+    run.add_argument("--concurrency", type=_positive_int, metavar="N", help="how many chunks at once")
+    run.add_argument("--sequential", action="store_true", help="one chunk at a time")
+    run.add_argument("--max-chars", type=_positive_int, metavar="N", help="longest chunk, in characters")
+    run.add_argument("--format", choices=["mp3", "opus", "flac", "wav"], help="output format")
+    run.add_argument("--headless", action="store_true", help="plain progress output, no dashboard")
+    run.add_argument("--fresh", action="store_true", help="start over instead of resuming an unfinished run")
+    run.set_defaults(handler=_run_command)
+    return parser
+
+
+def add_common(command: argparse.ArgumentParser) -> None:
+    command.add_argument("-c", "--config", metavar="FILE", help="config file (default: $TUI_TTS_CONFIG or the user "
+                         "config dir)")  # fmt: skip
+    command.add_argument("--data-dir", metavar="DIR", help="where the database and chunk audio live "
+                         "(default: $TUI_TTS_DATA_DIR or the user data dir)")  # fmt: skip
+
+
+def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """CLI flags as a partial config, merged over the file before validation."""
+    overrides: dict[str, Any] = {"run": {}, "output": {}}
+    if args.engine:
+        overrides["engine"] = args.engine
+    if args.concurrency:
+        overrides["run"]["concurrency"] = args.concurrency
+    if args.sequential:
+        overrides["run"]["parallel"] = False
+    if args.max_chars:
+        overrides["run"]["max_chars"] = args.max_chars
+    if args.format:
+        overrides["output"]["format"] = args.format
+    return overrides
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    from tui_tts.headless import run_headless
+
+    return _run_async(lambda: run_headless(args))
+
+
+def _run_async(make: Callable[[], Coroutine[Any, Any, int]]) -> int:
+    return asyncio.run(make())
+
+
+def install_interrupt_handler(on_first: Callable[[], None]) -> None:
+    """First Ctrl-C or SIGTERM: stop gracefully. Second: exit at once (the store is consistent at any moment)."""
+    loop = asyncio.get_running_loop()
+    count = 0
+
+    def handle() -> None:
+        nonlocal count
+        count += 1
+        if count == 1:
+            sys.stderr.write("\nstopping: finishing up and saving state (press Ctrl-C again to quit at once)\n")
+            on_first()
+        else:
+            sys.stderr.write("\nquitting at once; the next run resumes from the last saved state\n")
+            os._exit(EXIT_INTERRUPTED)
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(number, handle)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.handler(args)
+        return code
+    except UserError as exc:
+        print(f"tui-tts: error: {exc.message}", file=sys.stderr)
+        return exc.exit_code
+    except StoreError as exc:
+        print(f"tui-tts: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("\ntui-tts: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+__all__ = ["EXIT_CHUNKS_FAILED", "EXIT_OK", "main"]

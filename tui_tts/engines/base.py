@@ -1,0 +1,59 @@
+"""The engine interface and the error taxonomy every backend maps its failures onto."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from tui_tts.models import Chunk, SynthesizedAudio
+
+
+class EngineError(Exception):
+    """Base of engine failures. The message must never contain a secret."""
+
+
+class RetryableError(EngineError):
+    """A passing failure (5xx, reset, timeout): try the chunk again after a backoff."""
+
+
+class RateLimitedError(RetryableError):
+    """The backend asked us to slow down; retry_after is its hint in seconds, when it gave one."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class BadOutputError(RetryableError):
+    """The backend answered, but with no audio or audio that does not decode."""
+
+
+class FatalError(EngineError):
+    """Retrying cannot help (bad API key, missing endpoint, quota gone): stop the whole run."""
+
+
+class ChunkRejectedError(EngineError):
+    """This one chunk can never succeed (the backend refuses its text); other chunks go on."""
+
+
+class JobListener(Protocol):
+    """Told about remote jobs as they are created, so they are persisted before anyone waits on them."""
+
+    def job_submitted(self, chunk: Chunk, job_id: str) -> None: ...
+
+
+class Engine(Protocol):
+    """Turns one chunk of text into audio. Implementations must not block the event loop."""
+
+    name: str
+
+    def describe(self) -> str:
+        """A short, secret-free description for logs and the dashboard (e.g. 'local espeak-ng en-us')."""
+        ...
+
+    async def synthesize(self, chunk: Chunk, listener: JobListener, resume_job_id: str | None = None) -> SynthesizedAudio:
+        """Synthesize a chunk. `resume_job_id` re-attaches to a remote job created by an earlier process."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections and threads."""
+        ...

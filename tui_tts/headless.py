@@ -1,0 +1,45 @@
+"""The headless driver: a run with plain progress output, for scripts and for terminals without the dashboard."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from tui_tts.progress import HeadlessProgress, format_duration
+from tui_tts.session import open_session
+
+
+async def run_headless(args: argparse.Namespace) -> int:
+    from tui_tts.cli import install_interrupt_handler
+
+    async with open_session(args) as session:
+        plan = session.plan
+        engine = session.controller.engine.describe()
+        if plan.resumed:
+            adopted = f", {plan.adopted} recovered from disk" if plan.adopted else ""
+            print(f"resuming: {plan.done}/{len(plan.chunks)} done{adopted} (run {plan.run.id}, {engine})",
+                  file=sys.stderr)  # fmt: skip
+        else:
+            print(f"new run {plan.run.id}: {len(plan.chunks)} chunks from {session.input_path.name}, {engine}",
+                  file=sys.stderr)  # fmt: skip
+        progress = HeadlessProgress(session.stats)
+        session.bus.subscribe(progress)
+        install_interrupt_handler(session.controller.interrupt)
+        outcome = await session.controller.execute()
+        progress.finish()
+        if outcome.interrupted:
+            print(f"stopped: {session.stats.done}/{len(plan.chunks)} done and saved; run the same command to resume",
+                  file=sys.stderr)  # fmt: skip
+            return EXIT_INTERRUPTED
+        if outcome.failed:
+            print(f"{len(outcome.failed)} chunk(s) failed for good; the rest is saved. Run the same command to "
+                  "retry them.", file=sys.stderr)  # fmt: skip
+            return EXIT_CHUNKS_FAILED
+        assert outcome.output is not None
+        result = outcome.output
+        how = "stream copy" if result.copied else "one encode"
+        print(f"wrote {result.path} ({format_duration(result.duration)} of audio, {result.size_bytes / 1e6:.1f} MB, "
+              f"{how}) in {outcome.elapsed:.1f} s", file=sys.stderr)  # fmt: skip
+        print(result.path)
+        return EXIT_OK

@@ -1,0 +1,65 @@
+"""Concurrency limits: the user's (parallel N or sequential 1) and an adaptive AIMD limit that never exceeds it."""
+
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass, field
+
+
+@dataclass
+class ConcurrencyLimit:
+    """The effective limit is 1 when sequential, else the smaller of the user's and the adaptive limit.
+
+    The adaptive part halves (x0.5) on overload, at most once per wave: only a failure of a request that started
+    after the last cut counts, so a burst of 429s from one wave cuts once. It grows by one after a full limit's
+    worth of successes, back up to the user's limit.
+    """
+
+    user: int
+    parallel: bool = True
+    adaptive: int = 0
+    decrease_factor: float = 0.5
+    _last_cut_at: float = field(default=-math.inf, repr=False)
+    _successes: int = field(default=0, repr=False)
+
+    def __post_init__(self) -> None:
+        self.user = max(1, self.user)
+        self.adaptive = self.adaptive or self.user
+
+    @property
+    def effective(self) -> int:
+        return 1 if not self.parallel else max(1, min(self.user, self.adaptive))
+
+    def set_user(self, value: int) -> None:
+        """The user's word rules: it also resets what the adaptive limit had learnt."""
+        self.user = max(1, min(256, value))
+        self.adaptive = self.user
+        self._successes = 0
+
+    def record_overload(self, request_started_at: float) -> bool:
+        """A 429, 5xx or timeout. Returns True when the limit was cut."""
+        if request_started_at < self._last_cut_at or self.adaptive <= 1:
+            return False
+        self.adaptive = max(1, math.floor(min(self.adaptive, self.user) * self.decrease_factor))
+        self._last_cut_at = time.monotonic()
+        self._successes = 0
+        return True
+
+    def record_success(self) -> bool:
+        """Returns True when the limit grew."""
+        if self.adaptive >= self.user:
+            return False
+        self._successes += 1
+        if self._successes >= self.adaptive:
+            self.adaptive += 1
+            self._successes = 0
+            return True
+        return False
+
+
+def full_jitter_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
+    """Exponential backoff with full jitter: uniform(0, min(cap, base * 2**(attempt-1)))."""
+    draw = (rng or random).random()
+    return draw * min(cap, base * 2 ** max(0, attempt - 1))

@@ -1,0 +1,79 @@
+"""Plain data shared by every layer: documents, chunks, chunk states and audio facts."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """A titled part of a document (a chapter, or the whole text of a plain file).
+
+    `text` holds paragraphs separated by a blank line; whitespace inside a paragraph is a single space.
+    """
+
+    title: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """An ordered list of sections, as loaded from a txt, Markdown or EPUB file."""
+
+    title: str
+    sections: tuple[Section, ...]
+
+    @property
+    def char_count(self) -> int:
+        return sum(len(section.text) for section in self.sections)
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """One piece of text sent to an engine in one request.
+
+    `start`/`end` are offsets into the section's text; `text` is that span with whitespace folded.
+    """
+
+    index: int
+    section: int
+    start: int
+    end: int
+    text: str
+    ends_paragraph: bool = False
+
+
+class ChunkState(enum.StrEnum):
+    """Where a chunk is in its life. `retry` means it failed and waits to be tried again."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    RETRY = "retry"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class AudioFacts:
+    """What a stitcher needs to know about one audio file."""
+
+    codec: str  # e.g. "pcm_s16le", "mp3", "opus", "flac", "aac"
+    container: str  # e.g. "wav", "mp3", "ogg", "flac", "mp4"
+    sample_rate: int
+    channels: int
+    duration: float  # seconds
+
+    @property
+    def stream_key(self) -> tuple[str, int, int]:
+        """Chunks that share this key can be joined by stream copy."""
+        return (self.codec, self.sample_rate, self.channels)
+
+
+@dataclass(frozen=True, slots=True)
+class SynthesizedAudio:
+    """The audio an engine returned for one chunk, plus provenance for the store."""
+
+    data: bytes
+    facts: AudioFacts
+    job_facts: dict[str, object] = field(default_factory=dict)

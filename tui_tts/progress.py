@@ -1,0 +1,166 @@
+"""Headless progress: a one-line bar on a terminal, plain timestamped lines otherwise. Both read the event stream."""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import TextIO
+
+from tui_tts.events import (
+    ChunkFailed,
+    ChunkRetryScheduled,
+    ChunksRequeued,
+    ChunkStarted,
+    ChunkSucceeded,
+    Event,
+    LimitChanged,
+    LogEmitted,
+    RunAbortRequested,
+    StitchFinished,
+    StitchProgressed,
+)
+
+
+class RunStats:
+    """Counters of a run, updated from events: what the progress line and the dashboard header show."""
+
+    def __init__(self, total: int, already_done: int = 0) -> None:
+        self.total = total
+        self.done = already_done
+        self.done_at_start = already_done
+        self.failed = 0
+        self.retrying: set[int] = set()
+        self.running: set[int] = set()
+        self.retries = 0
+        self.audio_seconds = 0.0
+        self.spend = 0.0
+        self.started = time.monotonic()
+
+    def apply(self, event: Event) -> None:
+        match event:
+            case ChunkStarted(index=index):
+                self.running.add(index)
+                self.retrying.discard(index)
+            case ChunkSucceeded(index=index, duration=duration, job_facts=facts):
+                self.running.discard(index)
+                self.done += 1
+                self.audio_seconds += duration
+                cost = facts.get("cost")
+                if isinstance(cost, int | float):
+                    self.spend += cost
+            case ChunkRetryScheduled(index=index):
+                self.running.discard(index)
+                self.retrying.add(index)
+                self.retries += 1
+            case ChunkFailed(index=index):
+                self.running.discard(index)
+                self.retrying.discard(index)
+                self.failed += 1
+            case ChunksRequeued(indexes=indexes):
+                self.failed = max(0, self.failed - len(indexes))
+            case _:
+                pass
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started
+
+    @property
+    def chunks_per_minute(self) -> float:
+        made = self.done - self.done_at_start
+        return 60.0 * made / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def audio_per_second(self) -> float:
+        return self.audio_seconds / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def eta_seconds(self) -> float | None:
+        rate = self.chunks_per_minute / 60.0
+        left = self.total - self.done - self.failed
+        return left / rate if rate > 0 else None
+
+
+def format_duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+
+
+class HeadlessProgress:
+    """Subscribe with `bus.subscribe(progress)`; call `finish()` at the end."""
+
+    def __init__(self, stats: RunStats, stream: TextIO | None = None, tty: bool | None = None,
+                 interval: float = 5.0) -> None:  # fmt: skip
+        self.stats = stats
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty() if tty is None else tty
+        self.interval = interval if not self.tty else 0.1
+        self._last = 0.0
+        self._bar_shown = False
+
+    def __call__(self, event: Event) -> None:
+        self.stats.apply(event)
+        match event:
+            case ChunkFailed(index=index, error=error):
+                self._line(f"chunk {index + 1} failed for good: {error}")
+            case ChunkRetryScheduled(index=index, error=error, delay=delay) if not self.tty:
+                self._line(f"chunk {index + 1}: {error}; retry in {delay:.1f} s")
+            case LimitChanged(old=old, new=new, reason=reason):
+                self._line(f"limit {old} -> {new} ({reason})")
+            case RunAbortRequested(error=error):
+                self._line(f"stopping: {error}")
+            case LogEmitted(level=level, message=message) if level != "info" or not self.tty:
+                self._line(message if level == "info" else f"{level}: {message}")
+            case StitchProgressed(done_seconds=done, total_seconds=total):
+                self._maybe_render(f"stitching {100 * done / total if total else 100:5.1f}%")
+            case StitchFinished():
+                pass
+            case _:
+                self._maybe_render(self.summary_line())
+
+    def summary_line(self) -> str:
+        s = self.stats
+        parts = [f"{s.done}/{s.total} done"]
+        if s.failed:
+            parts.append(f"{s.failed} failed")
+        if s.retrying:
+            parts.append(f"{len(s.retrying)} retrying")
+        parts.append(f"{s.chunks_per_minute:.0f} chunks/min")
+        parts.append(f"{s.audio_per_second:.1f} s audio/s")
+        if s.spend:
+            parts.append(f"${s.spend:.4f}")
+        parts.append(f"ETA {format_duration(s.eta_seconds)}")
+        return ", ".join(parts)
+
+    def _maybe_render(self, text: str) -> None:
+        now = time.monotonic()
+        if now - self._last < self.interval:
+            return
+        self._last = now
+        if self.tty:
+            width = 24
+            filled = int(width * self.stats.done / self.stats.total) if self.stats.total else width
+            self.stream.write(f"\r\x1b[2K[{'#' * filled}{'-' * (width - filled)}] {text}")
+            self._bar_shown = True
+        else:
+            self.stream.write(f"{time.strftime('%H:%M:%S')} {text}\n")
+        self.stream.flush()
+
+    def _line(self, text: str) -> None:
+        prefix = "\r\x1b[2K" if self.tty and self._bar_shown else f"{time.strftime('%H:%M:%S')} "
+        self.stream.write(f"{prefix}{text}\n")
+        self.stream.flush()
+
+    def finish(self) -> None:
+        """Print the final counters on a line of their own."""
+        self._last = 0.0
+        if self.tty:
+            self._maybe_render(self.summary_line())
+            self.stream.write("\n")
+        else:
+            self._line(self.summary_line())
+        self.stream.flush()

@@ -1,0 +1,289 @@
+"""One run from input text to output audio: the orchestration object the headless CLI and the dashboard both drive."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tui_tts.audio.ffmpeg import Ffmpeg
+from tui_tts.audio.probe import EXTENSIONS, AudioError, probe_file
+from tui_tts.audio.stitch import ChunkAudio, StitchResult, stitch
+from tui_tts.config import Settings
+from tui_tts.engines.base import Engine
+from tui_tts.errors import InputError, RunAborted
+from tui_tts.events import ChunkJobSubmitted, EventBus, LogEmitted, StitchFinished, StitchProgressed
+from tui_tts.limits import ConcurrencyLimit
+from tui_tts.models import AudioFacts, Chunk, ChunkState, Document
+from tui_tts.scheduler import ChunkOutcome, Scheduler
+from tui_tts.store import Store
+from tui_tts.store.recorder import EventRecorder
+from tui_tts.store.runs import ChunkRecord, RunRecord, create_run, find_run, load_chunks, update_run
+from tui_tts.text.chunking import chunk_document
+
+DATABASE_NAME = "tui-tts.db"
+
+
+@dataclass(frozen=True, slots=True)
+class RunPlan:
+    """What a run will do, known before any synthesis starts."""
+
+    run: RunRecord
+    chunks: list[Chunk]
+    todo: list[Chunk]
+    attempts: dict[int, int]
+    resume_jobs: dict[int, str]
+    resumed: bool
+    done: int
+    adopted: int
+
+
+@dataclass
+class RunOutcome:
+    """How a run ended."""
+
+    output: StitchResult | None = None
+    failed: list[int] = field(default_factory=list)
+    interrupted: bool = False
+    elapsed: float = 0.0
+
+
+def audio_settings(settings: Settings) -> dict[str, object]:
+    """The settings that change the audio. Two runs differing only elsewhere (concurrency, output) share chunks."""
+    engine_section = getattr(settings, settings.engine).model_dump()
+    for key in ("api_key_env", "request_timeout", "cost_per_second", "poll_initial", "poll_max", "mode",
+                "runsync_wait_ms", "job_deadline", "max_resubmits", "backend"):  # fmt: skip
+        engine_section.pop(key, None)
+    return {"engine": settings.engine, "max_chars": settings.run.max_chars, settings.engine: engine_section}
+
+
+def run_identity(input_bytes: bytes, settings: Settings) -> tuple[str, str]:
+    """(input hash, run key): the key is the input's content hash plus every audio-affecting setting."""
+    input_hash = hashlib.sha256(input_bytes).hexdigest()
+    blob = json.dumps({"input": input_hash, **audio_settings(settings)}, sort_keys=True)
+    return input_hash, hashlib.sha256(blob.encode()).hexdigest()
+
+
+def default_output_path(input_path: Path, format_name: str) -> Path:
+    return input_path.with_suffix("." + format_name)
+
+
+def check_output_path(output: Path, input_path: Path) -> None:
+    """Refuse, before any work is paid for, an output that cannot be written."""
+    parent = output.parent if str(output.parent) else Path(".")
+    if output.resolve() == input_path.resolve():
+        raise InputError(f"the output would overwrite the input: {output}")
+    if output.is_dir():
+        raise InputError(f"the output path is a directory: {output}")
+    if not parent.is_dir():
+        raise InputError(f"the output directory does not exist: {parent}")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"the output directory is not writable: {parent}")
+
+
+class RunController:
+    """Prepares, executes and stitches one run. Controls (pause, limits, stop) go through `scheduler`."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        engine: Engine,
+        ffmpeg: Ffmpeg,
+        data_dir: Path,
+        bus: EventBus | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.engine = engine
+        self.ffmpeg = ffmpeg
+        self.data_dir = data_dir
+        self.bus = bus or EventBus()
+        self.plan: RunPlan | None = None
+        self.scheduler = Scheduler(
+            self._process,
+            self.bus,
+            limit=ConcurrencyLimit(settings.run.concurrency, settings.run.parallel),
+            max_attempts=settings.run.max_attempts,
+            retry_base_delay=settings.run.retry_base_delay,
+            retry_max_delay=settings.run.retry_max_delay,
+        )
+        self._recorder: EventRecorder | None = None
+        self._resume_jobs: dict[int, str] = {}
+        self._interrupted = False
+
+    @property
+    def chunk_dir(self) -> Path:
+        assert self.plan is not None
+        return self.data_dir / "runs" / self.plan.run.id / "chunks"
+
+    async def prepare(
+        self, input_path: Path, input_bytes: bytes, document: Document, output: Path, fresh: bool = False
+    ) -> RunPlan:
+        """Find the run this input and these settings already have (unless fresh), or create it; reconcile disk."""
+        input_hash, run_key = run_identity(input_bytes, self.settings)
+        existing = None if fresh else await find_run(self.store, run_key)
+        if existing is None:
+            chunks = chunk_document(document, self.settings.run.max_chars)
+            if not chunks:
+                raise InputError(f"input file has no speakable text: {input_path}")
+            run = RunRecord(
+                id=time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6], run_key=run_key,
+                input_path=str(input_path.resolve()), title=document.title, engine=self.settings.engine,
+                output_path=str(output.resolve()), output_format=self.settings.output.format, state="active",
+                total_chunks=len(chunks), created_at=time.time(), finished_at=None, output_duration=None,
+            )  # fmt: skip
+            settings_json = json.dumps(audio_settings(self.settings), sort_keys=True)
+            await create_run(self.store, run, input_hash, settings_json, document, chunks)
+            self.plan = RunPlan(run, chunks, list(chunks), {}, {}, False, 0, 0)
+        else:
+            update_run(self.store, existing.id, output_path=str(output.resolve()),
+                       output_format=self.settings.output.format, state="active")  # fmt: skip
+            run = RunRecord(**{**_fields(existing), "output_path": str(output.resolve()),
+                               "output_format": self.settings.output.format})  # fmt: skip
+            self.plan = await self._reconcile(run, await load_chunks(self.store, existing.id))
+        self._recorder = EventRecorder(self.store, self.plan.run.id)
+        self.bus.subscribe(self._recorder)
+        self._resume_jobs = dict(self.plan.resume_jobs)
+        return self.plan
+
+    async def _reconcile(self, run: RunRecord, records: list[ChunkRecord]) -> RunPlan:
+        """The files on disk are the truth: a done chunk without valid audio is redone; valid audio is adopted."""
+        self.plan = RunPlan(run, [], [], {}, {}, True, 0, 0)  # chunk_dir needs the run id
+        todo: list[Chunk] = []
+        attempts: dict[int, int] = {}
+        resume_jobs: dict[int, str] = {}
+        done = adopted = 0
+        for record in records:
+            found = await asyncio.to_thread(self._valid_audio, record)
+            if found is not None:
+                path, facts = found
+                done += 1
+                if record.state != ChunkState.DONE or record.audio_path != str(path):
+                    adopted += 1
+                    self.store.write(
+                        "UPDATE chunks SET state='done', audio_path=?, codec=?, sample_rate=?, channels=?, duration=? "
+                        "WHERE run_id=? AND idx=?",
+                        (str(path), facts.codec, facts.sample_rate, facts.channels, facts.duration, run.id,
+                         record.chunk.index),
+                    )  # fmt: skip
+                continue
+            todo.append(record.chunk)
+            attempts[record.chunk.index] = 0 if record.state == ChunkState.FAILED else record.attempts
+            # A job id survives only while its job may still deliver (it is cleared when an attempt fails).
+            if record.job_id and record.state != ChunkState.FAILED:
+                resume_jobs[record.chunk.index] = record.job_id
+        if todo:
+            self.store.write_many("UPDATE chunks SET state='queued' WHERE run_id=? AND idx=?",
+                                  [(run.id, chunk.index) for chunk in todo])  # fmt: skip
+        await self.store.flush()
+        chunks = [record.chunk for record in records]
+        return RunPlan(run, chunks, todo, attempts, resume_jobs, True, done, adopted)
+
+    def _valid_audio(self, record: ChunkRecord) -> tuple[Path, AudioFacts] | None:
+        candidates = [Path(record.audio_path)] if record.audio_path else []
+        candidates += sorted(self.chunk_dir.glob(f"{record.chunk.index:06d}.*")) if self.chunk_dir.is_dir() else []
+        for path in candidates:
+            if path.suffix == ".part" or not path.is_file():
+                continue
+            try:
+                return path, probe_file(path)
+            except (AudioError, OSError):
+                continue
+        return None
+
+    async def execute(self, stitch_output: bool = True) -> RunOutcome:
+        """Synthesize what is left, then stitch when every chunk is done. Returns how it ended."""
+        assert self.plan is not None, "prepare() first"
+        started = time.monotonic()
+        self.chunk_dir.mkdir(parents=True, exist_ok=True)
+        outcome = RunOutcome()
+        try:
+            await self.scheduler.run(self.plan.todo, self.plan.attempts)
+        finally:
+            await self.store.flush()
+        if self.scheduler.abort_reason:
+            update_run(self.store, self.plan.run.id, state="stopped")
+            await self.store.flush()
+            raise RunAborted(self.scheduler.abort_reason)
+        if self._interrupted:
+            update_run(self.store, self.plan.run.id, state="stopped")
+            await self.store.flush()
+            outcome.interrupted = True
+            outcome.elapsed = time.monotonic() - started
+            return outcome
+        records = await load_chunks(self.store, self.plan.run.id)
+        outcome.failed = [r.chunk.index for r in records if r.state != ChunkState.DONE]
+        if outcome.failed:
+            update_run(self.store, self.plan.run.id, state="failed")
+        elif stitch_output:
+            outcome.output = await self.stitch(records)
+        await self.store.flush()
+        outcome.elapsed = time.monotonic() - started
+        return outcome
+
+    async def stitch(self, records: list[ChunkRecord]) -> StitchResult:
+        """Join every chunk's audio into the run's output file and record it."""
+        assert self.plan is not None
+        run = self.plan.run
+        pieces = [ChunkAudio(Path(r.audio_path), r.facts) for r in records if r.audio_path and r.facts]
+        if len(pieces) != len(records):
+            raise RunAborted("cannot stitch: some chunks have no audio yet")
+        self.bus.emit(LogEmitted("info", f"stitching {len(pieces)} chunks into {run.output_path}"))
+
+        def progressed(done: float, total: float) -> None:
+            self.bus.emit(StitchProgressed(done, total))
+
+        result = await stitch(
+            self.ffmpeg, pieces, Path(run.output_path), run.output_format, self.settings.output.bitrate,
+            self.data_dir / "runs" / run.id / "stitch", progressed,
+        )  # fmt: skip
+        update_run(self.store, run.id, state="done", finished_at=time.time(), output_duration=result.duration,
+                   output_bytes=result.size_bytes)  # fmt: skip
+        self.bus.emit(StitchFinished(str(result.path), result.duration, result.size_bytes, result.copied))
+        if not self.settings.output.keep_chunks:
+            await asyncio.to_thread(_remove_chunk_audio, pieces)
+        return result
+
+    def interrupt(self) -> None:
+        """Stop gracefully: no new dispatch, work in flight cancelled (remote jobs are re-attached on resume)."""
+        self._interrupted = True
+        self.scheduler.stop(cancel_in_flight=True)
+
+    async def _process(self, chunk: Chunk, attempt: int) -> ChunkOutcome:
+        audio = await self.engine.synthesize(chunk, self, resume_job_id=self._resume_jobs.pop(chunk.index, None))
+        extension = EXTENSIONS.get(audio.facts.container, audio.facts.container)
+        path = self.chunk_dir / f"{chunk.index:06d}.{extension}"
+        await asyncio.to_thread(_write_atomically, path, audio.data)
+        return ChunkOutcome(str(path), audio.facts, audio.job_facts)
+
+    def job_submitted(self, chunk: Chunk, job_id: str) -> None:
+        """JobListener: a remote job exists; record its id before anyone waits on it."""
+        self.bus.emit(ChunkJobSubmitted(chunk.index, job_id))
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """Write to a temp file and rename it into place, so a crash never leaves a half file under the real name."""
+    partial = path.with_name(path.name + ".part")
+    try:
+        with partial.open("wb") as handle:
+            handle.write(data)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
+def _remove_chunk_audio(pieces: list[ChunkAudio]) -> None:
+    for piece in pieces:
+        piece.path.unlink(missing_ok=True)
+
+
+def _fields(record: RunRecord) -> dict[str, object]:
+    return {name: getattr(record, name) for name in record.__slots__}
+

@@ -1,0 +1,5 @@
+"""Persistence: one SQLite file in WAL mode, one writer fed by a queue, batched commits."""
+
+from tui_tts.store.database import Store, StoreError
+
+__all__ = ["Store", "StoreError"]

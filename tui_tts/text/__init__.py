@@ -1,0 +1,1 @@
+"""Text in: loading files into documents, and splitting documents into chunks."""
