@@ -7,8 +7,8 @@ import asyncio
 import os
 import signal
 import sys
+import typing
 from collections.abc import Callable, Coroutine, Sequence
-from pathlib import Path
 from typing import Any
 
 from tui_tts import __version__
@@ -26,12 +26,17 @@ def _positive_int(text: str) -> int:
     return value
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line, like every other error, pointing at --help."""
+
+    def error(self, message: str) -> typing.NoReturn:
+        self.exit(EXIT_USAGE, f"tui-tts: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="tui-tts", description="Turn long text into one finished audio file with text-to-speech."
-    )
+    parser = _Parser(prog="tui-tts", description="Turn long text into one finished audio file with text-to-speech.")
     parser.add_argument("--version", action="version", version=f"tui-tts {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
     run = commands.add_parser("run", help="turn a text file into one audio file (resumes an unfinished run)")

@@ -59,6 +59,13 @@ class ChunkFailed(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class ChunkCancelled(Event):
+    """Work on the chunk stopped (the run was stopped); it is queued again, its remote job id kept for resume."""
+
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
 class ChunksRequeued(Event):
     """Chunks went back to the queue (retry of failed chunks, or jobs returned on resume)."""
 

@@ -61,5 +61,5 @@ class ConcurrencyLimit:
 
 def full_jitter_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:
     """Exponential backoff with full jitter: uniform(0, min(cap, base * 2**(attempt-1)))."""
-    draw = (rng or random).random()
-    return draw * min(cap, base * 2 ** max(0, attempt - 1))
+    draw: float = (rng or random).random()
+    return float(draw * min(cap, base * 2 ** max(0, attempt - 1)))

@@ -7,6 +7,7 @@ import time
 from typing import TextIO
 
 from tui_tts.events import (
+    ChunkCancelled,
     ChunkFailed,
     ChunkRetryScheduled,
     ChunksRequeued,
@@ -48,6 +49,8 @@ class RunStats:
                 cost = facts.get("cost")
                 if isinstance(cost, int | float):
                     self.spend += cost
+            case ChunkCancelled(index=index):
+                self.running.discard(index)
             case ChunkRetryScheduled(index=index):
                 self.running.discard(index)
                 self.retrying.add(index)

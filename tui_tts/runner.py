@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
 import json
 import os
@@ -82,8 +83,12 @@ def check_output_path(output: Path, input_path: Path) -> None:
         raise InputError(f"the output path is a directory: {output}")
     if not parent.is_dir():
         raise InputError(f"the output directory does not exist: {parent}")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InputError(f"the output directory is not writable: {parent}")
+    probe = parent / f".tui-tts-write-test-{os.getpid()}"
+    try:  # try it for real: permissions, read-only mounts and root all answer the same way
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise InputError(f"the output directory is not writable: {parent} ({exc.strerror})") from None
 
 
 class RunController:
@@ -144,8 +149,9 @@ class RunController:
         else:
             update_run(self.store, existing.id, output_path=str(output.resolve()),
                        output_format=self.settings.output.format, state="active")  # fmt: skip
-            run = RunRecord(**{**_fields(existing), "output_path": str(output.resolve()),
-                               "output_format": self.settings.output.format})  # fmt: skip
+            run = dataclasses.replace(
+                existing, output_path=str(output.resolve()), output_format=self.settings.output.format
+            )
             self.plan = await self._reconcile(run, await load_chunks(self.store, existing.id))
         self._recorder = EventRecorder(self.store, self.plan.run.id)
         self.bus.subscribe(self._recorder)
@@ -282,8 +288,3 @@ def _write_atomically(path: Path, data: bytes) -> None:
 def _remove_chunk_audio(pieces: list[ChunkAudio]) -> None:
     for piece in pieces:
         piece.path.unlink(missing_ok=True)
-
-
-def _fields(record: RunRecord) -> dict[str, object]:
-    return {name: getattr(record, name) for name in record.__slots__}
-

@@ -15,10 +15,11 @@ from dataclasses import dataclass, field
 
 from tui_tts.engines.base import ChunkRejectedError, FatalError, RateLimitedError, RetryableError
 from tui_tts.events import (
+    ChunkCancelled,
     ChunkFailed,
     ChunkRetryScheduled,
-    ChunkStarted,
     ChunksRequeued,
+    ChunkStarted,
     ChunkSucceeded,
     DispatchPaused,
     DispatchResumed,
@@ -231,6 +232,8 @@ class Scheduler:
         try:
             outcome = await self._process_chunk(chunk, attempt)
         except asyncio.CancelledError:
+            self._attempts[chunk.index] = attempt - 1
+            self._bus.emit(ChunkCancelled(chunk.index))
             raise
         except RateLimitedError as exc:
             self._attempts[chunk.index] = attempt - 1  # a 429 is not the chunk's fault

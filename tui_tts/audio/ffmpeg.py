@@ -42,8 +42,11 @@ def find_ffmpeg(configured: str = "") -> Ffmpeg:
         tried.append(f"{path} ({source})")
         if source == "config":
             raise FfmpegError(f"the ffmpeg set in config does not run: {path}")
-    raise FfmpegError("no working ffmpeg found; install ffmpeg or set output.ffmpeg in the config (tried: "
-                      + ", ".join(tried or ["nothing"]) + ")")
+    raise FfmpegError(
+        "no working ffmpeg found; install ffmpeg or set output.ffmpeg in the config (tried: "
+        + ", ".join(tried or ["nothing"])
+        + ")"
+    )
 
 
 def _version_of(path: str) -> str | None:
@@ -89,4 +92,3 @@ async def run_ffmpeg(
         if "No space left on device" in stderr:
             raise FfmpegError(f"ffmpeg could not write the output: no space left on device ({last})")
         raise FfmpegError(f"ffmpeg failed: {last}")
-

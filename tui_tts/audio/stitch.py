@@ -106,10 +106,15 @@ async def stitch(
     if not chunks:
         raise FfmpegError("nothing to stitch: no chunk audio")
     target = FORMATS[format_name]
+    missing = [chunk.path for chunk in chunks if not chunk.path.is_file()]
+    if missing:  # ffmpeg's concat demuxer skips a missing file and still exits 0: check first
+        raise FfmpegError(f"{len(missing)} chunk audio file(s) are missing, e.g. {missing[0]}")
     work_dir.mkdir(parents=True, exist_ok=True)
     key = majority_key(chunks)
     sources, normalized = await _normalize_outliers(ffmpeg, chunks, key, work_dir)
-    copied = plan_copy([ChunkAudio(path, _with_key(chunk.facts, key)) for path, chunk in zip(sources, chunks)], target)
+    copied = plan_copy(
+        [ChunkAudio(path, _with_key(chunk.facts, key)) for path, chunk in zip(sources, chunks, strict=True)], target
+    )
     list_path = work_dir / "concat.txt"
     write_concat_list(sources, list_path)
     expected = sum(chunk.facts.duration for chunk in chunks)
@@ -153,8 +158,20 @@ async def _normalize_outliers(
         target = work_dir / "normalized" / f"{number:06d}.{extension}"
         target.parent.mkdir(parents=True, exist_ok=True)
         await run_ffmpeg(
-            ffmpeg, ["-y", "-i", str(chunk.path), "-map", "0:a", "-ar", str(rate), "-ac", str(channels), *codec_args,
-                     str(target)],
+            ffmpeg,
+            [
+                "-y",
+                "-i",
+                str(chunk.path),
+                "-map",
+                "0:a",
+                "-ar",
+                str(rate),
+                "-ac",
+                str(channels),
+                *codec_args,
+                str(target),
+            ],
         )
         sources.append(target)
         converted += 1

@@ -50,7 +50,9 @@ class Engine(Protocol):
         """A short, secret-free description for logs and the dashboard (e.g. 'local espeak-ng en-us')."""
         ...
 
-    async def synthesize(self, chunk: Chunk, listener: JobListener, resume_job_id: str | None = None) -> SynthesizedAudio:
+    async def synthesize(
+        self, chunk: Chunk, listener: JobListener, resume_job_id: str | None = None
+    ) -> SynthesizedAudio:
         """Synthesize a chunk. `resume_job_id` re-attaches to a remote job created by an earlier process."""
         ...
 

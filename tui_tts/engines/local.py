@@ -92,13 +92,13 @@ class LocalEngine:
         how = "espeak-ng binary" if self._binary else "embedded espeak-ng"
         return f"local ({how}, voice {self.settings.voice}, {self.settings.rate} wpm)"
 
-    async def synthesize(self, chunk: Chunk, listener: JobListener, resume_job_id: str | None = None) -> SynthesizedAudio:
+    async def synthesize(
+        self, chunk: Chunk, listener: JobListener, resume_job_id: str | None = None
+    ) -> SynthesizedAudio:
         if self._binary:
             data = await self._run_binary(chunk.text)
         else:
-            pcm = await asyncio.to_thread(
-                self._library.synthesize, chunk.text, self.settings.voice, self.settings.rate
-            )
+            pcm = await asyncio.to_thread(self._library.synthesize, chunk.text, self.settings.voice, self.settings.rate)
             data = pcm_to_wav(pcm, self._library.sample_rate)
         try:
             repaired, facts = inspect_audio(data)

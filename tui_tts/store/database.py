@@ -8,6 +8,7 @@ progress query never waits for a batch.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 from collections.abc import Iterable, Sequence
 from itertools import groupby
@@ -105,17 +106,15 @@ class Store:
         """Flush what is queued, checkpoint the WAL and close both connections."""
         try:
             if self._writer_task is not None and not self._writer_task.done():
-                try:
+                # A failure is already recorded in self.failure; closing must still release the connections.
+                with contextlib.suppress(StoreError):
                     await self.flush()
-                except StoreError:
-                    pass  # already recorded in self.failure; closing must still release the connections
                 self._writer_task.cancel()
                 await asyncio.gather(self._writer_task, return_exceptions=True)
             if self._writer is not None and self.failure is None:
-                try:
+                # Another process may be reading; the next close will checkpoint.
+                with contextlib.suppress(sqlite3.Error):
                     await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                except sqlite3.Error:
-                    pass  # another process is reading; the next close will checkpoint
         finally:
             await self._close_connections()
 
@@ -164,10 +163,8 @@ class Store:
                 if remaining <= 0:
                     break
                 self._urgent.clear()
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._urgent.wait(), remaining)
-                except TimeoutError:
-                    pass
             await self._commit(batch)
 
     async def _commit(self, batch: list[tuple[str, Params] | _Flush]) -> None:

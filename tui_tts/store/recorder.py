@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tui_tts.events import (
+    ChunkCancelled,
     ChunkFailed,
     ChunkJobSubmitted,
     ChunkRetryScheduled,
@@ -59,6 +60,10 @@ class EventRecorder:
                 write("UPDATE chunks SET state='failed', last_error=?, finished_at=? "
                       "WHERE run_id=? AND idx=?", (error, event.at, run, index))  # fmt: skip
                 write(_LOG, (run, event.at, "failed", index, error))
+            case ChunkCancelled(index=index):
+                self.state_changes += 1
+                write("UPDATE chunks SET state='queued', attempts=MAX(attempts-1, 0) WHERE run_id=? AND idx=?",
+                      (run, index))  # fmt: skip
             case ChunksRequeued(indexes=indexes):
                 self.state_changes += len(indexes)
                 self.store.write_many("UPDATE chunks SET state='queued', attempts=0 WHERE run_id=? AND idx=?",

@@ -15,10 +15,9 @@ from tui_tts.models import Chunk, Document
 # Words that end in a period without ending a sentence. Lower case, without the final period.
 _ABBREVIATIONS = frozenset(
     """
-    mr mrs ms dr prof st sr jr rev hon gen col lt sgt capt cmdr adm gov pres rep sen supt
-    mt ft no nos vol vols fig figs pp p ch chap sec art ed eds approx dept est inc ltd co corp bros
-    vs cf al e.g i.e a.m p.m viz ca
-    jan feb mar apr jun jul aug sep sept oct nov dec
+    mr mrs ms dr prof st sr jr rev hon gen col lt sgt capt cmdr adm gov pres rep sen supt mt ft no nos vol
+    vols fig figs pp p ch chap sec art ed eds approx dept est inc ltd co corp bros vs cf al e.g i.e a.m p.m
+    viz ca jan feb mar apr jun jul aug sep sept oct nov dec
     """.split()
 )
 # "etc." ends a sentence when a capital follows; other abbreviations never do.

@@ -55,9 +55,16 @@ def decode_text(data: bytes, name: str) -> tuple[str, str]:
         return _checked(data.decode("utf-8"), name), "utf-8"
     except UnicodeDecodeError:
         pass
-    guess = from_bytes(data).best()
+    matches = from_bytes(data)
+    guess = matches.best()
     if guess is None or guess.encoding is None:
         raise InputError(f"{name}: not a text file (no text encoding fits its bytes)")
+    # On a tie, prefer cp1252, by far the most common legacy encoding of Western text (the detector otherwise
+    # often picks cp1250, which turns "brûlée" into "brűlée").
+    for match in matches:
+        if match.encoding == "cp1252" and match.chaos <= guess.chaos:
+            guess = match
+            break
     return _checked(str(guess), name), guess.encoding
 
 

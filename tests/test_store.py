@@ -1,0 +1,104 @@
+"""The store: WAL on a real file, batched commits far fewer than writes, migrations, and failures surfaced."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from tui_tts.events import ChunkStarted, ChunkSucceeded
+from tui_tts.models import Chunk, Document, Section
+from tui_tts.store import Store, StoreError
+from tui_tts.store.recorder import EventRecorder
+from tui_tts.store.runs import RunRecord, create_run, list_runs, load_chunks
+from tui_tts.store.schema import SCHEMA_VERSION
+
+
+def a_run(run_id: str, total: int) -> RunRecord:
+    return RunRecord(run_id, "key-" + run_id, "/in.txt", "title", "local", "/out.mp3", "mp3", "active", total, 0.0,
+                     None, None)  # fmt: skip
+
+
+async def seeded(store: Store, total: int, run_id: str = "r1") -> list[Chunk]:
+    chunks = [Chunk(n, 0, n * 10, n * 10 + 9, f"chunk {n}.") for n in range(total)]
+    document = Document("d", (Section("s", "x"),))
+    await create_run(store, a_run(run_id, total), "hash", "{}", document, chunks)
+    return chunks
+
+
+async def test_wal_mode_and_schema_version(tmp_path: Path) -> None:
+    async with Store(tmp_path / "db.sqlite") as store:
+        assert await store.journal_mode() == "wal"
+    raw = sqlite3.connect(tmp_path / "db.sqlite")
+    assert raw.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert raw.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+async def test_commits_are_batched(tmp_path: Path) -> None:
+    async with Store(tmp_path / "db.sqlite", batch_interval=0.25) as store:
+        chunks = await seeded(store, 2000)
+        before = store.commits
+        recorder = EventRecorder(store, "r1")
+        for chunk in chunks:  # 4,000 state changes arriving as fast as they can
+            recorder(ChunkStarted(chunk.index, 1))
+            recorder(ChunkSucceeded(chunk.index, 1, f"/a/{chunk.index}.wav", "pcm_s16le", 22050, 1, 1.5, 0.1))
+            if chunk.index % 100 == 0:
+                await asyncio.sleep(0)
+        await store.flush()
+        commits = store.commits - before
+        assert recorder.state_changes == 4000
+        assert 1 <= commits <= 4000 / 100, commits
+        records = await load_chunks(store, "r1")
+        assert all(record.state == "done" and record.facts and record.facts.duration == 1.5 for record in records)
+
+
+async def test_time_bound_flushes_a_slow_trickle(tmp_path: Path) -> None:
+    async with Store(tmp_path / "db.sqlite", batch_interval=0.05) as store:
+        await seeded(store, 3)
+        store.write("UPDATE chunks SET state='running' WHERE run_id='r1' AND idx=0")
+        await asyncio.sleep(0.3)  # no flush asked: the interval alone must commit it
+        other = sqlite3.connect(tmp_path / "db.sqlite")
+        assert other.execute("SELECT state FROM chunks WHERE idx=0").fetchone()[0] == "running"
+
+
+async def test_data_survives_reopen_and_list_runs_counts_states(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    async with Store(path) as store:
+        await seeded(store, 5)
+        EventRecorder(store, "r1")(ChunkSucceeded(2, 1, "/a.wav", "pcm_s16le", 22050, 1, 1.0, 0.1))
+    async with Store(path) as store:
+        [(run, counts)] = await list_runs(store)
+        assert run.id == "r1" and counts == {"queued": 4, "done": 1}
+
+
+async def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    raw = sqlite3.connect(path)
+    raw.execute(f"PRAGMA user_version={SCHEMA_VERSION + 1}")
+    raw.close()
+    with pytest.raises(StoreError, match="newer tui-tts"):
+        await Store(path).open()
+
+
+async def test_a_failed_batch_reaches_flush_and_later_writes(tmp_path: Path) -> None:
+    async with Store(tmp_path / "db.sqlite") as store:
+        store.write("INSERT INTO no_such_table VALUES (1)")
+        with pytest.raises(StoreError, match="no_such_table"):
+            await store.flush()
+        with pytest.raises(StoreError):
+            store.write("SELECT 1")
+
+
+async def test_a_second_process_can_read_while_the_writer_writes(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite"
+    async with Store(path) as writer, Store(path) as reader:
+        await seeded(writer, 50)
+        for n in range(50):
+            writer.write("UPDATE chunks SET state='done' WHERE run_id='r1' AND idx=?", (n,))
+            rows = await reader.fetchall("SELECT COUNT(*) AS n FROM chunks")
+            assert rows[0]["n"] == 50
+        await writer.flush()
+        done = await reader.fetchone("SELECT COUNT(*) AS n FROM chunks WHERE state='done'")
+        assert done is not None and done["n"] == 50
