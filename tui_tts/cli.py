@@ -51,6 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--headless", action="store_true", help="plain progress output, no dashboard")
     run.add_argument("--fresh", action="store_true", help="start over instead of resuming an unfinished run")
     run.set_defaults(handler=_run_command)
+
+    doctor = commands.add_parser("doctor", help="check ffmpeg, the config, the engine, its key and endpoint")
+    add_common(doctor)
+    doctor.set_defaults(handler=_doctor_command)
+
+    emulate = commands.add_parser("emulate", help="serve a RunPod-compatible endpoint on 127.0.0.1 (tests, demos)")
+    from tui_tts.emulator.config import add_emulator_arguments
+
+    add_emulator_arguments(emulate)
+    emulate.set_defaults(handler=_emulate_command)
     return parser
 
 
@@ -81,6 +91,18 @@ def _run_command(args: argparse.Namespace) -> int:
     from tui_tts.headless import run_headless
 
     return _run_async(lambda: run_headless(args))
+
+
+def _doctor_command(args: argparse.Namespace) -> int:
+    from tui_tts.doctor import run_doctor
+
+    return _run_async(lambda: run_doctor(args))
+
+
+def _emulate_command(args: argparse.Namespace) -> int:
+    from tui_tts.emulator.cli import serve_emulator
+
+    return _run_async(lambda: serve_emulator(args))
 
 
 def _run_async(make: Callable[[], Coroutine[Any, Any, int]]) -> int:

@@ -67,7 +67,6 @@ class RunpodSettings(_Section):
     poll_max: Annotated[float, Field(gt=0, le=300)] = 5.0
     runsync_wait_ms: Annotated[int, Field(ge=1000, le=300_000)] = 60_000
     job_deadline: Annotated[float, Field(gt=0)] = 600.0
-    max_resubmits: Annotated[int, Field(ge=0, le=100)] = 3
     request_timeout: Annotated[float, Field(gt=0)] = 120.0
 
     @field_validator("policy")

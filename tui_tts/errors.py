@@ -31,6 +31,4 @@ class FfmpegError(UserError):
 
 
 class RunAborted(UserError):
-    """The run stopped for a reason that retrying will not fix (bad API key, missing endpoint, full disk)."""
-
-    exit_code = EXIT_CHUNKS_FAILED
+    """The run stopped for a reason retrying will not fix (bad API key, missing endpoint, full disk): exit 2."""

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 class ConcurrencyLimit:
     """The effective limit is 1 when sequential, else the smaller of the user's and the adaptive limit.
 
-    The adaptive part halves (x0.5) on overload, at most once per wave: only a failure of a request that started
-    after the last cut counts, so a burst of 429s from one wave cuts once. It grows by one after a full limit's
-    worth of successes, back up to the user's limit.
+    The adaptive part halves on a 429 and shrinks by a quarter on a 5xx or timeout, at most once per wave: only a
+    failure of a request that started after the last cut counts, so a burst of 429s from one wave cuts once. It
+    grows by one after a full limit's worth of successes, back up to the user's limit.
     """
 
     user: int
@@ -38,11 +38,12 @@ class ConcurrencyLimit:
         self.adaptive = self.user
         self._successes = 0
 
-    def record_overload(self, request_started_at: float) -> bool:
-        """A 429, 5xx or timeout. Returns True when the limit was cut."""
+    def record_overload(self, request_started_at: float, factor: float | None = None) -> bool:
+        """A 429 (halves), or a 5xx or timeout (x0.75). Returns True when the limit was cut."""
         if request_started_at < self._last_cut_at or self.adaptive <= 1:
             return False
-        self.adaptive = max(1, math.floor(min(self.adaptive, self.user) * self.decrease_factor))
+        factor = self.decrease_factor if factor is None else factor
+        self.adaptive = max(1, math.floor(min(self.adaptive, self.user) * factor))
         self._last_cut_at = time.monotonic()
         self._successes = 0
         return True

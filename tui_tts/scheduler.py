@@ -256,7 +256,7 @@ class Scheduler:
                 self._retry_or_fail(chunk, attempt, f"{type(exc).__name__}: {exc}")
         except RetryableError as exc:
             old = self.limit.effective
-            if self.limit.record_overload(started):
+            if exc.overload and self.limit.record_overload(started, factor=0.75):
                 self._bus.emit(LimitChanged(old, self.limit.effective, f"after error: {exc}"))
             self._retry_or_fail(chunk, attempt, str(exc))
         except Exception as exc:  # a bug or an unexpected library error: retry, but say what it was

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import mutagen
+from mutagen.aac import AAC
 from mutagen.flac import FLAC
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
@@ -16,7 +17,7 @@ from tui_tts.audio.wav import WavError, repair_wav, wav_facts
 from tui_tts.models import AudioFacts
 
 # File extension for each container, used to name chunk files.
-EXTENSIONS = {"wav": "wav", "mp3": "mp3", "ogg": "ogg", "flac": "flac", "mp4": "m4a"}
+EXTENSIONS = {"wav": "wav", "mp3": "mp3", "ogg": "ogg", "flac": "flac", "mp4": "m4a", "aac": "aac"}
 
 
 class AudioError(ValueError):
@@ -28,6 +29,8 @@ def sniff_container(data: bytes) -> str:
     head = data[:16]
     if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
         return "wav"
+    if len(head) > 1 and head[0] == 0xFF and head[1] & 0xF6 == 0xF0:
+        return "aac"  # ADTS: MPEG sync with layer bits 00 (an MP3 frame has layer bits 01)
     if head[:3] == b"ID3" or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
         return "mp3"
     if head[:4] == b"OggS":
@@ -73,6 +76,7 @@ def _mutagen_facts(handle: io.IOBase | io.BufferedReader, container: str) -> Aud
         "ogg": (OggOpus, OggVorbis),
         "flac": (FLAC,),
         "mp4": (MP4,),
+        "aac": (AAC,),
     }
     last_error: Exception | None = None
     for kind in kinds[container]:
@@ -82,7 +86,8 @@ def _mutagen_facts(handle: io.IOBase | io.BufferedReader, container: str) -> Aud
         except Exception as exc:  # mutagen raises many types for bad data; any of them means "unusable"
             last_error = exc
             continue
-        codec = {"MP3": "mp3", "OggOpus": "opus", "OggVorbis": "vorbis", "FLAC": "flac", "MP4": "aac"}[kind.__name__]
+        names = {"MP3": "mp3", "OggOpus": "opus", "OggVorbis": "vorbis", "FLAC": "flac", "MP4": "aac", "AAC": "aac"}
+        codec = names[kind.__name__]
         rate = int(getattr(info, "sample_rate", 0) or (48000 if codec == "opus" else 0))
         channels = int(getattr(info, "channels", 0) or 0)
         length = float(getattr(info, "length", 0.0) or 0.0)

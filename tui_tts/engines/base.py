@@ -12,14 +12,22 @@ class EngineError(Exception):
 
 
 class RetryableError(EngineError):
-    """A passing failure (5xx, reset, timeout): try the chunk again after a backoff."""
+    """A passing failure: try the chunk again after a backoff.
+
+    `overload` marks failures that mean the backend is struggling (5xx, resets, timeouts), which lower the adaptive
+    concurrency limit; a failed job or bad audio does not.
+    """
+
+    def __init__(self, message: str, overload: bool = False) -> None:
+        super().__init__(message)
+        self.overload = overload
 
 
 class RateLimitedError(RetryableError):
     """The backend asked us to slow down; retry_after is its hint in seconds, when it gave one."""
 
     def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
+        super().__init__(message, overload=True)
         self.retry_after = retry_after
 
 

@@ -1,0 +1,77 @@
+"""What the emulator does: its endpoint, its worker pool, its latency, and which faults it injects how often."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass, fields
+from typing import Literal
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    endpoint_id: str = "emulator"
+    api_key: str | None = None
+    workers: int = 4
+    latency: float = 1.0  # seconds a job runs, plus latency_per_char for each character of its text
+    latency_per_char: float = 0.0
+    jitter: float = 0.1  # +/- this fraction of the latency
+    audio: Literal["tone", "speech"] = "tone"
+    seconds_per_char: float = 0.06  # length of the tone audio: about the pace of speech
+    sample_rate: int = 24_000
+    audio_field: str = "audio_base64"  # dot path inside `output` where the base64 audio goes
+    # Faults, each a probability from 0 to 1 per request or per job.
+    http_error_rate: float = 0.0  # HTTP 500 on any request
+    reset_rate: float = 0.0  # the connection is dropped without an answer
+    fail_rate: float = 0.0  # the job ends FAILED
+    timeout_rate: float = 0.0  # the job ends TIMED_OUT
+    bad_audio_rate: float = 0.0  # COMPLETED, but the audio does not decode
+    lost_output_rate: float = 0.0  # COMPLETED without any output
+    stuck_rate: float = 0.0  # the job never leaves IN_QUEUE
+    lose_job_rate: float = 0.0  # the job is forgotten: /status answers 404
+    rate_limit: float = 0.0  # requests per second above which it answers 429 (0: no limit)
+    retry_after: float | None = 1.0  # seconds sent in Retry-After with a 429 (None: no header)
+    result_ttl: float = 1800.0  # results are deleted this long after completion (then /status is 404)
+    progress_updates: bool = False  # IN_PROGRESS answers carry an `output` progress payload
+    seed: int | None = None
+
+    @property
+    def fault_summary(self) -> str:
+        on = [f"{f.name}={getattr(self, f.name)}" for f in fields(self)
+              if f.name.endswith("_rate") and f.name != "sample_rate" and getattr(self, f.name)]  # fmt: skip
+        if self.rate_limit:
+            on.append(f"rate_limit={self.rate_limit}/s")
+        return ", ".join(on) or "no faults"
+
+
+def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port (default 8000; 0 picks a free one)")
+    parser.add_argument("--endpoint", default="emulator", help="endpoint id served under /v2/ID/ (default emulator)")
+    parser.add_argument("--api-key-env", metavar="NAME", help="require the key in this environment variable")
+    parser.add_argument("--workers", type=int, default=4, help="jobs run at once (default 4)")
+    parser.add_argument("--latency", type=float, default=1.0, help="seconds each job takes (default 1.0)")
+    parser.add_argument("--latency-per-char", type=float, default=0.0, help="extra seconds per character")
+    parser.add_argument("--audio", choices=["tone", "speech"], default="tone",
+                        help="a cheap tone, or real speech from the local engine")  # fmt: skip
+    parser.add_argument("--seconds-per-char", type=float, default=0.06, help="tone length per character")
+    parser.add_argument("--audio-field", default="audio_base64", help="dot path of the audio inside output")
+    for name in ("http-error", "reset", "fail", "timeout", "bad-audio", "lost-output", "stuck", "lose-job"):
+        parser.add_argument(f"--{name}-rate", type=float, default=0.0, metavar="P",
+                            help=f"probability of the '{name}' fault (0-1)")  # fmt: skip
+    parser.add_argument("--rate-limit", type=float, default=0.0, metavar="RPS", help="429 above this request rate")
+    parser.add_argument("--retry-after", type=float, default=1.0, help="Retry-After seconds sent with a 429")
+    parser.add_argument("--result-ttl", type=float, default=1800.0, help="seconds results are kept after completion")
+    parser.add_argument("--progress-updates", action="store_true", help="IN_PROGRESS answers carry an output")
+    parser.add_argument("--seed", type=int, help="seed for reproducible faults")
+
+
+def config_from_arguments(args: argparse.Namespace, api_key: str | None) -> EmulatorConfig:
+    return EmulatorConfig(
+        endpoint_id=args.endpoint, api_key=api_key, workers=args.workers, latency=args.latency,
+        latency_per_char=args.latency_per_char, audio=args.audio, seconds_per_char=args.seconds_per_char,
+        audio_field=args.audio_field, http_error_rate=args.http_error_rate, reset_rate=args.reset_rate,
+        fail_rate=args.fail_rate, timeout_rate=args.timeout_rate, bad_audio_rate=args.bad_audio_rate,
+        lost_output_rate=args.lost_output_rate, stuck_rate=args.stuck_rate, lose_job_rate=args.lose_job_rate,
+        rate_limit=args.rate_limit, retry_after=args.retry_after, result_ttl=args.result_ttl,
+        progress_updates=args.progress_updates, seed=args.seed,
+    )  # fmt: skip

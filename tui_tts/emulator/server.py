@@ -1,0 +1,312 @@
+"""The emulator's HTTP server (aiohttp) and its job pool: the cloud's routes under /v2/{endpoint}/."""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import base64
+import math
+import random
+import secrets
+import time
+import uuid
+import zlib
+from collections import Counter, deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from tui_tts.audio.wav import pcm_to_wav
+from tui_tts.emulator.config import EmulatorConfig
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@dataclass
+class Job:
+    id: str
+    text: str
+    payload: dict[str, Any]
+    created: float
+    status: str = "IN_QUEUE"
+    started: float | None = None
+    finished: float | None = None
+    worker: str | None = None
+    output: Any = None
+    error: str | None = None
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def body(self, progress_updates: bool) -> dict[str, Any]:
+        body: dict[str, Any] = {"id": self.id, "status": self.status}
+        if self.started is not None:
+            body["delayTime"] = int((self.started - self.created) * 1000)
+        if self.finished is not None and self.started is not None:
+            body["executionTime"] = int((self.finished - self.started) * 1000)
+        if self.worker:
+            body["workerId"] = self.worker
+        if self.status == "COMPLETED" and self.output is not None:
+            body["output"] = self.output
+        if self.status == "IN_PROGRESS" and progress_updates:
+            body["output"] = "progress;rendering audio"
+        if self.error:
+            body["error"] = self.error
+        return body
+
+
+class Emulator:
+    """A RunPod serverless endpoint in one process: bearer auth, a pool of workers, faults on demand."""
+
+    def __init__(self, config: EmulatorConfig) -> None:
+        self.config = config
+        self.random = random.Random(config.seed)
+        self.jobs: dict[str, Job] = {}
+        self.queue: asyncio.Queue[Job] = asyncio.Queue()
+        self.requests: Counter[str] = Counter()
+        self.counts: Counter[str] = Counter()
+        self.running = 0
+        self.peak_running = 0
+        self._recent: deque[float] = deque()
+        self._lost: set[str] = set()  # jobs the endpoint "forgot": /status answers 404
+        self._workers: list[asyncio.Task[None]] = []
+        self._tones: dict[int, bytes] = {}
+
+    # ----- app -----
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[self._gate], client_max_size=64 * 1024 * 1024)
+        prefix = "/v2/{endpoint}"
+        app.router.add_post(f"{prefix}/run", self._run)
+        app.router.add_post(f"{prefix}/runsync", self._runsync)
+        app.router.add_get(f"{prefix}/status/{{job_id}}", self._status)
+        app.router.add_post(f"{prefix}/cancel/{{job_id}}", self._cancel)
+        app.router.add_get(f"{prefix}/health", self._health)
+        app.router.add_get(f"{prefix}/stats", self._stats)
+        app.on_startup.append(self._start_workers)
+        app.on_cleanup.append(self._stop_workers)
+        return app
+
+    async def _start_workers(self, _app: web.Application) -> None:
+        self._workers = [asyncio.create_task(self._worker(n)) for n in range(self.config.workers)]
+
+    async def _stop_workers(self, _app: web.Application) -> None:
+        for task in self._workers:
+            task.cancel()
+        await asyncio.gather(*self._workers, return_exceptions=True)
+
+    @web.middleware
+    async def _gate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Routing checks, auth, and the request-level faults, in the order the cloud would apply them."""
+        route = request.path.split("/")[3] if request.path.count("/") >= 3 else request.path
+        self.requests[route] += 1
+        if route == "stats":
+            return await handler(request)
+        if request.match_info.get("endpoint") != self.config.endpoint_id:
+            return web.json_response({"error": "endpoint not found"}, status=404)
+        if self.config.api_key is not None:
+            given = request.headers.get("Authorization", "")
+            if not secrets.compare_digest(given.removeprefix("Bearer "), self.config.api_key):
+                self.counts["unauthorized"] += 1
+                return web.json_response({"error": "Unauthorized"}, status=401)
+        if self._over_rate_limit():
+            self.counts["rate_limited"] += 1
+            headers = {"Retry-After": f"{self.config.retry_after:g}"} if self.config.retry_after is not None else {}
+            return web.json_response({"error": "rate limit exceeded"}, status=429, headers=headers)
+        if self._roll(self.config.reset_rate):
+            self.counts["resets"] += 1
+            if request.transport is not None:
+                request.transport.abort()
+            raise asyncio.CancelledError  # aiohttp ends the handler quietly when the peer is gone
+        if self._roll(self.config.http_error_rate):
+            self.counts["http_errors"] += 1
+            return web.json_response({"error": "internal server error"}, status=500)
+        return await handler(request)
+
+    def _over_rate_limit(self) -> bool:
+        if not self.config.rate_limit:
+            return False
+        now = time.monotonic()
+        self._recent.append(now)
+        while self._recent and self._recent[0] < now - 1.0:
+            self._recent.popleft()
+        return len(self._recent) > self.config.rate_limit
+
+    def _roll(self, probability: float) -> bool:
+        return probability > 0 and self.random.random() < probability
+
+    # ----- routes -----
+
+    async def _submit(self, request: web.Request) -> Job | web.Response:
+        try:
+            payload = await request.json()
+        except ValueError:
+            return web.json_response({"error": "body is not JSON"}, status=400)
+        job_input = payload.get("input") if isinstance(payload, dict) else None
+        if not isinstance(job_input, dict):
+            return web.json_response({"error": "input must be a JSON object"}, status=400)
+        text = str(job_input.get("text", job_input.get("prompt", "")))
+        job = Job(str(uuid.uuid4()), text, payload, time.monotonic())
+        self.jobs[job.id] = job
+        self.counts["submitted"] += 1
+        if self._roll(self.config.stuck_rate):
+            self.counts["stuck"] += 1  # never queued: it stays IN_QUEUE until cancelled
+        else:
+            self.queue.put_nowait(job)
+        return job
+
+    async def _run(self, request: web.Request) -> web.Response:
+        job = await self._submit(request)
+        if isinstance(job, web.Response):
+            return job
+        return web.json_response({"id": job.id, "status": job.status})
+
+    async def _runsync(self, request: web.Request) -> web.Response:
+        job = await self._submit(request)
+        if isinstance(job, web.Response):
+            return job
+        try:
+            wait_ms = int(request.query.get("wait", "90000"))
+        except ValueError:
+            wait_ms = -1
+        if not 1000 <= wait_ms <= 300_000:
+            return web.json_response({"error": "wait is invalid; must be between 1000 and 300000"}, status=400)
+        try:
+            await asyncio.wait_for(job.done.wait(), wait_ms / 1000)
+        except TimeoutError:
+            pass  # like the cloud: answer with the job's current, non-terminal status and its id
+        return web.json_response(job.body(self.config.progress_updates))
+
+    async def _status(self, request: web.Request) -> web.Response:
+        job = self.jobs.get(request.match_info["job_id"])
+        if job is None or self._expired(job):
+            return web.json_response({"error": "job not found"}, status=404)
+        return web.json_response(job.body(self.config.progress_updates))
+
+    async def _cancel(self, request: web.Request) -> web.Response:
+        job = self.jobs.get(request.match_info["job_id"])
+        if job is None:
+            return web.json_response({"error": "job not found"}, status=404)
+        if job.status in {"IN_QUEUE", "IN_PROGRESS"}:
+            job.status = "CANCELLED"
+            job.finished = time.monotonic()
+            job.done.set()
+            self.counts["cancelled"] += 1
+        return web.json_response({"id": job.id, "status": job.status})
+
+    async def _health(self, _request: web.Request) -> web.Response:
+        states = Counter(job.status for job in self.jobs.values())
+        return web.json_response({
+            "jobs": {"completed": states["COMPLETED"], "failed": states["FAILED"], "inProgress": states["IN_PROGRESS"],
+                     "inQueue": states["IN_QUEUE"], "retried": 0},
+            "workers": {"idle": self.config.workers - self.running, "running": self.running},
+        })  # fmt: skip
+
+    async def _stats(self, _request: web.Request) -> web.Response:
+        return web.json_response(self.stats())
+
+    def stats(self) -> dict[str, Any]:
+        """Counters for tests and benchmarks: requests by route, jobs by fate, executions paid for."""
+        return {"requests": dict(self.requests), "total_requests": sum(self.requests.values()), **self.counts,
+                "peak_running": self.peak_running}  # fmt: skip
+
+    def _expired(self, job: Job) -> bool:
+        if job.id in self._lost:
+            return True
+        return job.finished is not None and time.monotonic() - job.finished > self.config.result_ttl
+
+    # ----- workers -----
+
+    async def _worker(self, number: int) -> None:
+        while True:
+            job = await self.queue.get()
+            if job.status != "IN_QUEUE":
+                continue  # cancelled while queued
+            await self._execute(job, f"emu-worker-{number}")
+
+    async def _execute(self, job: Job, worker: str) -> None:
+        job.status, job.started, job.worker = "IN_PROGRESS", time.monotonic(), worker
+        self.counts["executed"] += 1  # what a real endpoint bills for
+        self.running += 1
+        self.peak_running = max(self.peak_running, self.running)
+        try:
+            seconds = self.config.latency + self.config.latency_per_char * len(job.text)
+            await asyncio.sleep(max(0.0, seconds * (1 + self.random.uniform(-1, 1) * self.config.jitter)))
+            if job.status == "CANCELLED":
+                return
+            self._finish(job, await self._outcome(job))
+        finally:
+            self.running -= 1
+
+    async def _outcome(self, job: Job) -> tuple[str, Any, str | None]:
+        config = self.config
+        if self._roll(config.fail_rate):
+            return "FAILED", None, "handler raised: CUDA error: an illegal memory access was encountered"
+        if self._roll(config.timeout_rate):
+            return "TIMED_OUT", None, None
+        if self._roll(config.lost_output_rate):
+            return "COMPLETED", None, None
+        if self._roll(config.lose_job_rate):
+            self._lost.add(job.id)
+        audio = base64.b64encode(secrets.token_bytes(2048) if self._roll(config.bad_audio_rate) else
+                                 await self._audio(job.text)).decode()  # fmt: skip
+        output: dict[str, Any] = {}
+        cursor = output
+        parts = [p for p in config.audio_field.split(".") if p] or ["audio_base64"]
+        for part in parts[:-1]:
+            cursor = cursor.setdefault(part, {})
+        cursor[parts[-1]] = audio
+        output.setdefault("format", "wav")
+        return "COMPLETED", output, None
+
+    def _finish(self, job: Job, outcome: tuple[str, Any, str | None]) -> None:
+        job.status, job.output, job.error = outcome
+        job.finished = time.monotonic()
+        self.counts[job.status.lower()] += 1
+        job.done.set()
+
+    async def _audio(self, text: str) -> bytes:
+        if self.config.audio == "speech":
+            from tui_tts.config import LocalSettings
+            from tui_tts.engines.local import EspeakLibrary
+
+            library = EspeakLibrary.shared()
+            settings = LocalSettings()
+            pcm = await asyncio.to_thread(library.synthesize, text or " ", settings.voice, settings.rate)
+            return pcm_to_wav(pcm, library.sample_rate)
+        samples = max(1, int(max(1, len(text)) * self.config.seconds_per_char * self.config.sample_rate))
+        tone = self._tone(tone_frequency(text))
+        repeats = math.ceil(samples * 2 / len(tone))
+        return pcm_to_wav((tone * repeats)[: samples * 2], self.config.sample_rate)
+
+    def _tone(self, frequency: int) -> bytes:
+        """One second of a sine (whole cycles, so it repeats seamlessly), cached per frequency."""
+        cached = self._tones.get(frequency)
+        if cached is None:
+            rate = self.config.sample_rate
+            wave = array.array("h", (int(6000 * math.sin(2 * math.pi * frequency * n / rate)) for n in range(rate)))
+            cached = self._tones[frequency] = wave.tobytes()
+        return cached
+
+
+def tone_frequency(text: str) -> int:
+    """The tone's pitch follows from the text, so a test can tell the chunks apart in the stitched output."""
+    return 300 + 50 * (zlib.crc32(text.encode("utf-8")) % 16)
+
+
+@asynccontextmanager
+async def running_emulator(
+    config: EmulatorConfig, host: str = "127.0.0.1", port: int = 0
+) -> AsyncIterator[tuple[str, Emulator]]:
+    """Serve an emulator in this event loop; yields (endpoint_url, emulator)."""
+    emulator = Emulator(config)
+    runner = web.AppRunner(emulator.app(), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0][1] if runner.addresses else port
+    try:
+        yield f"http://{host}:{bound}/v2/{config.endpoint_id}", emulator
+    finally:
+        await runner.cleanup()

@@ -1,0 +1,151 @@
+"""HTTP plumbing shared by the remote engines: one client, error classification, Retry-After, audio values."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import email.utils
+import os
+import time
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from tui_tts.audio.probe import AudioError, inspect_audio
+from tui_tts.engines.base import BadOutputError, ChunkRejectedError, FatalError, RateLimitedError, RetryableError
+from tui_tts.models import AudioFacts
+
+# httpx's default is 5 s for every phase; a TTS request for a long chunk can take far longer to answer.
+CONNECT_TIMEOUT = 10.0
+WRITE_TIMEOUT = 30.0
+RETRY_AFTER_CAP = 300.0
+
+
+def make_client(base_url: str, headers: Mapping[str, str], read_timeout: float, concurrency: int) -> httpx.AsyncClient:
+    """The one client of a run: keep-alive, a long read timeout, and room for at least `concurrency` connections."""
+    return httpx.AsyncClient(
+        base_url=base_url,
+        headers=dict(headers),
+        timeout=httpx.Timeout(connect=CONNECT_TIMEOUT, read=read_timeout, write=WRITE_TIMEOUT, pool=None),
+        limits=httpx.Limits(max_connections=max(16, concurrency * 2), max_keepalive_connections=max(16, concurrency)),
+        follow_redirects=True,
+    )
+
+
+def is_local_url(url: str) -> bool:
+    """True for servers on this machine (no API key needed for them)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return host in {"localhost", "::1"} or host.startswith("127.")
+
+
+def api_key_from(env_name: str, base_url: str, service: str) -> str | None:
+    """Read the key from the environment. Missing is an error except for a local server."""
+    key = os.environ.get(env_name, "").strip()
+    if key:
+        return key
+    if is_local_url(base_url):
+        return None
+    raise FatalError(f"no API key for {service}: set the environment variable {env_name}")
+
+
+def retry_after_seconds(headers: httpx.Headers) -> float | None:
+    """Retry-After as seconds (delay-seconds or an HTTP date, RFC 9110), or retry-after-ms; None if absent or odd."""
+    raw_ms = headers.get("retry-after-ms")
+    if raw_ms:
+        try:
+            return min(RETRY_AFTER_CAP, max(0.0, float(raw_ms) / 1000))
+        except ValueError:
+            pass
+    raw = headers.get("retry-after")
+    if not raw:
+        return None
+    try:
+        return min(RETRY_AFTER_CAP, max(0.0, float(raw)))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    return min(RETRY_AFTER_CAP, max(0.0, when.timestamp() - time.time()))
+
+
+def short_body(response: httpx.Response, limit: int = 200) -> str:
+    """A response body fit for one line of an error message."""
+    try:
+        text = response.text
+    except (UnicodeDecodeError, httpx.ResponseNotRead):
+        return ""
+    text = " ".join(text.split())
+    return text[:limit] + ("..." if len(text) > limit else "")
+
+
+def raise_for_transport(exc: httpx.TransportError, what: str) -> None:
+    """Connection resets, timeouts and protocol errors are passing failures."""
+    kind = type(exc).__name__
+    raise RetryableError(f"{what}: {kind}{': ' + str(exc) if str(exc) else ''}", overload=True) from None
+
+
+def classify_status(response: httpx.Response, what: str, service: str) -> None:
+    """Map an HTTP error status onto the engine error taxonomy. Returns quietly for 2xx."""
+    code = response.status_code
+    if code < 400:
+        return
+    if code in (401, 403):
+        raise FatalError(f"{service} refused the API key (HTTP {code}) on {what}; check the key and its permissions")
+    if code == 429:
+        raise RateLimitedError(f"{what}: HTTP 429 rate limited", retry_after_seconds(response.headers))
+    if code >= 500 or code in (408, 409, 425):
+        raise RetryableError(f"{what}: HTTP {code} {short_body(response)}".rstrip(), overload=True)
+    if code in (400, 413, 422):  # about this request's content: other chunks may well succeed
+        raise ChunkRejectedError(f"{what}: HTTP {code} {short_body(response)}".rstrip())
+    if code == 404:
+        raise FatalError(f"{what}: HTTP 404 not found at {response.request.url}; check the endpoint in the config")
+    raise FatalError(f"{what}: HTTP {code} {short_body(response)}".rstrip())
+
+
+def dig(value: Any, dot_path: str) -> Any:
+    """Follow a dot path (e.g. 'result.audio.data' or 'items.0.audio') into JSON; None if it is not there."""
+    for part in [p for p in dot_path.split(".") if p]:
+        if isinstance(value, Mapping):
+            value = value.get(part)
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return None
+        if value is None:
+            return None
+    return value
+
+
+async def audio_from_value(value: Any, downloader: httpx.AsyncClient) -> bytes:
+    """Audio bytes from base64, a data: URI, or an http(s) URL. Raises BadOutputError."""
+    if not isinstance(value, str) or not value.strip():
+        raise BadOutputError(f"expected audio as base64, a data: URI or a URL, got {type(value).__name__}")
+    text = value.strip()
+    if text.startswith(("http://", "https://")):
+        try:
+            response = await downloader.get(text)
+        except httpx.TransportError as exc:
+            raise RetryableError(f"downloading the audio failed: {type(exc).__name__}") from None
+        if response.status_code >= 400:
+            raise BadOutputError(f"downloading the audio failed: HTTP {response.status_code}")
+        return response.content
+    if text.startswith("data:"):
+        header, _, text = text.partition(",")
+        if ";base64" not in header:
+            raise BadOutputError("a data: URI without base64 encoding")
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError):
+        raise BadOutputError("the audio is not valid base64") from None
+
+
+def validated_audio(data: bytes, source: str) -> tuple[bytes, AudioFacts]:
+    """Audio must decode and not be empty before a chunk counts as done."""
+    try:
+        return inspect_audio(data)
+    except AudioError as exc:
+        raise BadOutputError(f"{source} returned unusable audio: {exc}") from None

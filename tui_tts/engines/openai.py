@@ -1,0 +1,72 @@
+"""Any OpenAI-compatible /v1/audio/speech server: OpenAI, Kokoro-FastAPI, openedai-speech."""
+
+from __future__ import annotations
+
+import json
+
+import httpx
+
+from tui_tts.audio.wav import pcm_to_wav
+from tui_tts.config import OpenAISettings
+from tui_tts.engines.base import BadOutputError, FatalError, JobListener
+from tui_tts.engines.http import api_key_from, classify_status, make_client, raise_for_transport, validated_audio
+from tui_tts.models import Chunk, SynthesizedAudio
+
+PCM_SAMPLE_RATE = 24_000  # OpenAI's raw "pcm" format: 24 kHz, 16-bit signed little-endian, mono
+
+
+class OpenAIEngine:
+    """POST {base_url}/audio/speech; the answer's body is the audio."""
+
+    name = "openai"
+
+    def __init__(self, settings: OpenAISettings, concurrency: int, client: httpx.AsyncClient | None = None) -> None:
+        self.settings = settings
+        self.base_url = settings.base_url.rstrip("/")
+        key = api_key_from(settings.api_key_env, self.base_url, "the OpenAI-compatible server")
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        self._client = client or make_client(self.base_url, headers, settings.request_timeout, concurrency)
+        self.requests = 0
+
+    def describe(self) -> str:
+        return f"openai-compatible {self.base_url} (model {self.settings.model}, voice {self.settings.voice})"
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+
+    async def synthesize(
+        self, chunk: Chunk, listener: JobListener, resume_job_id: str | None = None
+    ) -> SynthesizedAudio:
+        payload = {
+            "model": self.settings.model,
+            "input": chunk.text,
+            "voice": self.settings.voice,
+            "response_format": self.settings.response_format,
+            "speed": self.settings.speed,
+        }
+        self.requests += 1
+        try:
+            response = await self._client.post("/audio/speech", json=payload)
+        except httpx.TransportError as exc:
+            raise_for_transport(exc, "POST /audio/speech")
+        if response.status_code == 429 and _error_code(response) == "insufficient_quota":
+            raise FatalError("the OpenAI-compatible server says the account has no quota left (insufficient_quota)")
+        classify_status(response, "POST /audio/speech", "the OpenAI-compatible server")
+        data = response.content
+        if not data:
+            raise BadOutputError("POST /audio/speech answered with no audio")
+        if self.settings.response_format == "pcm":
+            data = pcm_to_wav(data[: len(data) - len(data) % 2], PCM_SAMPLE_RATE)
+        audio, facts = validated_audio(data, "the OpenAI-compatible server")
+        return SynthesizedAudio(audio, facts)
+
+
+def _error_code(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return ""
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        return str(error.get("code") or error.get("type") or "")
+    return ""

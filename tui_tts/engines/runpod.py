@@ -1,0 +1,224 @@
+"""The RunPod serverless engine: /run + /status (or /runsync), surviving every documented failure.
+
+Cheap by design: a job id is handed to the listener (and so persisted) as soon as /run answers; errors while polling
+never resubmit a job that may still deliver; the first poll waits about as long as jobs have been taking, so most
+chunks cost two requests. A job is paid for again only when it is lost (404), failed, or stuck past the deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections import Counter
+from typing import Any
+
+import httpx
+
+from tui_tts.config import RunpodSettings
+from tui_tts.engines.base import BadOutputError, FatalError, JobListener, RateLimitedError, RetryableError
+from tui_tts.engines.http import (
+    api_key_from,
+    audio_from_value,
+    classify_status,
+    dig,
+    make_client,
+    raise_for_transport,
+    validated_audio,
+)
+from tui_tts.models import Chunk, SynthesizedAudio
+
+CLOUD_BASE = "https://api.runpod.ai/v2"
+PENDING = {"IN_QUEUE", "IN_PROGRESS", "RUNNING"}
+FAILED = {"FAILED", "TIMED_OUT", "CANCELLED"}
+
+
+class JobLostError(RetryableError):
+    """RunPod no longer knows the job (404: expired or lost); it must be submitted again."""
+
+
+def fill_template(template: Any, text: str) -> Any:
+    """The job input: every string containing {text} gets the chunk's text; all else passes through as JSON."""
+    if isinstance(template, str):
+        return template.replace("{text}", text) if "{text}" in template else template
+    if isinstance(template, dict):
+        return {key: fill_template(value, text) for key, value in template.items()}
+    if isinstance(template, list):
+        return [fill_template(value, text) for value in template]
+    return template
+
+
+class RunpodEngine:
+    """Talks to one endpoint through one shared httpx.AsyncClient."""
+
+    name = "runpod"
+
+    def __init__(self, settings: RunpodSettings, concurrency: int, client: httpx.AsyncClient | None = None) -> None:
+        if not settings.endpoint_url and not settings.endpoint_id:
+            raise FatalError("set runpod.endpoint_id (or runpod.endpoint_url) in the config")
+        self.settings = settings
+        self.base_url = settings.endpoint_url.rstrip("/") or f"{CLOUD_BASE}/{settings.endpoint_id}"
+        key = api_key_from(settings.api_key_env, self.base_url, "RunPod")
+        headers = {"Content-Type": "application/json", "Accept": "application/json"}
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        self._client = client or make_client(self.base_url, headers, settings.request_timeout, concurrency)
+        self._downloads = httpx.AsyncClient(timeout=httpx.Timeout(settings.request_timeout, connect=10.0))
+        self._status_method = "GET"
+        self._typical_seconds: float | None = None
+        self.requests: Counter[str] = Counter()
+        self.submissions = 0
+        self.cancels = 0
+        self.reattached = 0
+
+    def describe(self) -> str:
+        return f"runpod {self.base_url} ({self.settings.mode})"
+
+    async def aclose(self) -> None:
+        await self._client.aclose()
+        await self._downloads.aclose()
+
+    async def synthesize(
+        self, chunk: Chunk, listener: JobListener, resume_job_id: str | None = None
+    ) -> SynthesizedAudio:
+        job_id, body = None, None
+        if resume_job_id:
+            try:
+                body = await self._status(resume_job_id)
+                if body.get("status") not in FAILED:
+                    job_id = resume_job_id
+                    self.reattached += 1
+            except JobLostError:
+                pass  # gone (expired or lost): submit it again below
+        if job_id is None:
+            job_id, body = await self._submit(chunk)
+            listener.job_submitted(chunk, job_id)
+        assert body is not None
+        started = time.monotonic()
+        body = await self._wait(job_id, body, started)
+        return await self._collect(job_id, body)
+
+    # ----- requests -----
+
+    async def _request(self, method: str, route: str, what: str, **kwargs: Any) -> httpx.Response:
+        self.requests[route.split("/")[0]] += 1
+        try:
+            response = await self._client.request(method, f"/{route}", **kwargs)
+        except httpx.TransportError as exc:
+            raise_for_transport(exc, what)
+        return response
+
+    async def _submit(self, chunk: Chunk) -> tuple[str, dict[str, Any]]:
+        payload: dict[str, Any] = {"input": fill_template(self.settings.input, chunk.text)}
+        if self.settings.policy:
+            payload["policy"] = dict(self.settings.policy)
+        self.submissions += 1
+        if self.settings.mode == "runsync":
+            wait_ms = self.settings.runsync_wait_ms
+            timeout = httpx.Timeout(self.settings.request_timeout + wait_ms / 1000, connect=10.0)
+            route = f"runsync?wait={wait_ms}"
+            response = await self._request("POST", route, "POST /runsync", json=payload, timeout=timeout)
+        else:
+            response = await self._request("POST", "run", "POST /run", json=payload)
+        classify_status(response, f"POST /{self.settings.mode}", "RunPod")
+        body = _json(response, f"POST /{self.settings.mode}")
+        job_id = body.get("id")
+        if not isinstance(job_id, str) or not job_id:
+            raise RetryableError(f"POST /{self.settings.mode} answered without a job id")
+        return job_id, body
+
+    async def _status(self, job_id: str) -> dict[str, Any]:
+        route = f"status/{job_id}"
+        response = await self._request(self._status_method, route, "status")
+        if response.status_code == 405 and self._status_method == "GET":
+            self._status_method = "POST"  # the runpod SDK's local server only takes POST /status
+            response = await self._request("POST", route, "status")
+        if response.status_code == 404:
+            raise JobLostError(f"job {job_id} is gone (HTTP 404: expired or lost); submitting again")
+        classify_status(response, "GET /status", "RunPod")
+        return _json(response, "GET /status")
+
+    async def _cancel(self, job_id: str) -> None:
+        self.cancels += 1
+        try:
+            await self._request("POST", f"cancel/{job_id}", "POST /cancel")
+        except RetryableError:
+            pass  # best effort: the job is abandoned either way
+
+    # ----- waiting -----
+
+    async def _wait(self, job_id: str, body: dict[str, Any], started: float) -> dict[str, Any]:
+        delay = self._first_poll_delay()
+        while True:
+            status = body.get("status")
+            if status == "COMPLETED":
+                self._learn(time.monotonic() - started)
+                return body
+            if status in FAILED:
+                reason = body.get("error") or body.get("output") or "no reason given"
+                raise RetryableError(f"job {job_id} {status}: {_one_line(reason)}")
+            if status not in PENDING:
+                raise RetryableError(f"job {job_id}: unexpected status {status!r}")
+            if time.monotonic() - started > self.settings.job_deadline:
+                await self._cancel(job_id)
+                raise RetryableError(
+                    f"job {job_id} still {status} after {self.settings.job_deadline:.0f} s; cancelled, submitting again"
+                )
+            await asyncio.sleep(delay * random.uniform(0.9, 1.1))
+            delay = min(delay * 1.5, self.settings.poll_max)
+            body = await self._poll_once(job_id, body)
+
+    async def _poll_once(self, job_id: str, previous: dict[str, Any]) -> dict[str, Any]:
+        """One status poll. Passing failures keep the old state: the job is still ours, never resubmit for them."""
+        try:
+            return await self._status(job_id)
+        except RateLimitedError as exc:
+            await asyncio.sleep(exc.retry_after or self.settings.poll_max)
+        except JobLostError:
+            raise
+        except RetryableError:
+            pass  # a 5xx, reset or timeout while polling: poll again later
+        return previous
+
+    def _first_poll_delay(self) -> float:
+        if self._typical_seconds is None:
+            return self.settings.poll_initial
+        return min(self.settings.poll_max, max(self.settings.poll_initial, 0.9 * self._typical_seconds))
+
+    def _learn(self, seconds: float) -> None:
+        typical = self._typical_seconds
+        self._typical_seconds = seconds if typical is None else 0.8 * typical + 0.2 * seconds
+
+    async def _collect(self, job_id: str, body: dict[str, Any]) -> SynthesizedAudio:
+        output = body.get("output")
+        value = dig(output, self.settings.audio_field) if self.settings.audio_field else output
+        if value is None:
+            where = f"output.{self.settings.audio_field}" if self.settings.audio_field else "output"
+            raise BadOutputError(f"job {job_id} COMPLETED without {where}")
+        data, facts = validated_audio(await audio_from_value(value, self._downloads), f"job {job_id}")
+        execution_ms = body.get("executionTime")
+        job_facts: dict[str, object] = {"job_id": job_id}
+        if isinstance(body.get("delayTime"), int | float):
+            job_facts["delay_ms"] = int(body["delayTime"])
+        if isinstance(execution_ms, int | float):
+            job_facts["execution_ms"] = int(execution_ms)
+            job_facts["cost"] = self.settings.cost_per_second * execution_ms / 1000
+        if isinstance(body.get("workerId"), str):
+            job_facts["worker_id"] = body["workerId"]
+        return SynthesizedAudio(data, facts, job_facts)
+
+
+def _json(response: httpx.Response, what: str) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise RetryableError(f"{what}: the answer is not JSON (HTTP {response.status_code})") from None
+    if not isinstance(body, dict):
+        raise RetryableError(f"{what}: the answer is not a JSON object")
+    return body
+
+
+def _one_line(value: object, limit: int = 200) -> str:
+    text = " ".join(str(value).split())
+    return text[:limit] + ("..." if len(text) > limit else "")
