@@ -41,13 +41,14 @@ def test_sample_run_makes_a_spoken_file_and_a_rerun_resumes(tmp_path: Path) -> N
     with sqlite3.connect(data / "tui-tts.db") as db:
         durations = [row[0] for row in db.execute("SELECT duration FROM chunks ORDER BY idx")]
         assert abs(sum(durations) - facts.duration) < 0.5
-    second = tui_tts("run", str(SAMPLE), "-o", str(output), "--data-dir", str(data), "--format", "wav")
+    wav = output.with_suffix(".wav")  # the format follows the extension
+    second = tui_tts("run", str(SAMPLE), "-o", str(wav), "--data-dir", str(data))
     assert second.returncode == 0, second.stderr
     total = len(durations)
     assert f"resuming: {total}/{total} done" in second.stderr  # nothing synthesised twice
-    assert probe_file(output.with_suffix(".wav") if False else Path(second.stdout.strip())).duration == pytest.approx(
-        sum(durations), abs=0.05
-    )
+    assert second.stdout.strip() == str(wav)
+    assert probe_file(wav).codec == "pcm_s16le"
+    assert probe_file(wav).duration == pytest.approx(sum(durations), abs=0.05)
 
 
 def test_default_output_is_next_to_the_input(tmp_path: Path) -> None:
@@ -76,6 +77,7 @@ def bad_inputs(tmp: Path) -> list[tuple[list[str], str]]:
         (["run", str(tmp / "ok.txt"), "-c", str(tmp / "bad.toml")], "unknown key 'run.concurrenc'"),
         (["run", str(tmp / "ok.txt"), "-c", str(tmp / "no.toml")], "config file not found"),
         (["run", str(tmp / "ok.txt"), "--concurrency", "0"], "must be at least 1"),
+        (["run", str(tmp / "ok.txt"), "-o", str(tmp / "x.mp3"), "--format", "wav"], "does not match"),
     ]
 
 

@@ -250,9 +250,12 @@ def test_adaptive_limit_cuts_once_per_wave_and_recovers() -> None:
     assert limit.record_overload(request_started_at=0.0)
     assert limit.effective == 8
     assert not limit.record_overload(request_started_at=0.0)  # same wave: no second cut
-    for _ in range(8):
+    for _ in range(3):
         limit.record_success()
-    assert limit.effective == 9
+    assert limit.effective == 11
+    for _ in range(10):
+        limit.record_success()
+    assert limit.effective == 16  # never above the user's limit
     limit.set_user(4)
     assert limit.effective == 4
     limit.parallel = False

@@ -9,11 +9,14 @@ import signal
 import sys
 import typing
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from tui_tts import __version__
 from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError
 from tui_tts.store import StoreError
+
+AUDIO_FORMATS = ("mp3", "opus", "flac", "wav")
 
 
 def _positive_int(text: str) -> int:
@@ -47,7 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--concurrency", type=_positive_int, metavar="N", help="how many chunks at once")
     run.add_argument("--sequential", action="store_true", help="one chunk at a time")
     run.add_argument("--max-chars", type=_positive_int, metavar="N", help="longest chunk, in characters")
-    run.add_argument("--format", choices=["mp3", "opus", "flac", "wav"], help="output format")
+    run.add_argument(
+        "--format", choices=AUDIO_FORMATS, help="output format (default: from -o's extension, else config)"
+    )
     run.add_argument("--headless", action="store_true", help="plain progress output, no dashboard")
     run.add_argument("--fresh", action="store_true", help="start over instead of resuming an unfinished run")
     run.set_defaults(handler=_run_command)
@@ -82,8 +87,12 @@ def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["run"]["parallel"] = False
     if args.max_chars:
         overrides["run"]["max_chars"] = args.max_chars
-    if args.format:
-        overrides["output"]["format"] = args.format
+    from_suffix = Path(args.output).suffix.lower().lstrip(".") if args.output else ""
+    from_suffix = {"ogg": "opus"}.get(from_suffix, from_suffix)
+    if args.format and from_suffix in AUDIO_FORMATS and from_suffix != args.format:
+        raise UserError(f"--format {args.format} does not match the output file's extension: {args.output}")
+    if args.format or from_suffix in AUDIO_FORMATS:
+        overrides["output"]["format"] = args.format or from_suffix
     return overrides
 
 

@@ -14,7 +14,7 @@ class ConcurrencyLimit:
 
     The adaptive part halves on a 429 and shrinks by a quarter on a 5xx or timeout, at most once per wave: only a
     failure of a request that started after the last cut counts, so a burst of 429s from one wave cuts once. It
-    grows by one after a full limit's worth of successes, back up to the user's limit.
+    grows by one per success, back up to the user's limit, so a passing fault costs little.
     """
 
     user: int
@@ -22,7 +22,6 @@ class ConcurrencyLimit:
     adaptive: int = 0
     decrease_factor: float = 0.5
     _last_cut_at: float = field(default=-math.inf, repr=False)
-    _successes: int = field(default=0, repr=False)
 
     def __post_init__(self) -> None:
         self.user = max(1, self.user)
@@ -36,7 +35,6 @@ class ConcurrencyLimit:
         """The user's word rules: it also resets what the adaptive limit had learnt."""
         self.user = max(1, min(256, value))
         self.adaptive = self.user
-        self._successes = 0
 
     def record_overload(self, request_started_at: float, factor: float | None = None) -> bool:
         """A 429 (halves), or a 5xx or timeout (x0.75). Returns True when the limit was cut."""
@@ -45,19 +43,14 @@ class ConcurrencyLimit:
         factor = self.decrease_factor if factor is None else factor
         self.adaptive = max(1, math.floor(min(self.adaptive, self.user) * factor))
         self._last_cut_at = time.monotonic()
-        self._successes = 0
         return True
 
     def record_success(self) -> bool:
-        """Returns True when the limit grew."""
+        """Grow by one per success while below the user's limit (Netflix's AIMD). Returns True when it grew."""
         if self.adaptive >= self.user:
             return False
-        self._successes += 1
-        if self._successes >= self.adaptive:
-            self.adaptive += 1
-            self._successes = 0
-            return True
-        return False
+        self.adaptive += 1
+        return True
 
 
 def full_jitter_delay(attempt: int, base: float, cap: float, rng: random.Random | None = None) -> float:

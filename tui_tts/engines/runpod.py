@@ -67,6 +67,7 @@ class RunpodEngine:
         self._downloads = httpx.AsyncClient(timeout=httpx.Timeout(settings.request_timeout, connect=10.0))
         self._status_method = "GET"
         self._typical_seconds: float | None = None
+        self._typical_deviation = 0.0
         self.requests: Counter[str] = Counter()
         self.submissions = 0
         self.cancels = 0
@@ -150,10 +151,16 @@ class RunpodEngine:
 
     async def _wait(self, job_id: str, body: dict[str, Any], started: float) -> dict[str, Any]:
         delay = self._first_poll_delay()
+        follow_up = self._follow_up_delay()
         while True:
             status = body.get("status")
             if status == "COMPLETED":
-                self._learn(time.monotonic() - started)
+                # The job's own timings say when it really finished; our poll only noticed it later.
+                reported = body.get("delayTime"), body.get("executionTime")
+                if all(isinstance(value, int | float) for value in reported):
+                    self._learn(sum(reported) / 1000)  # type: ignore[arg-type]
+                else:
+                    self._learn(time.monotonic() - started)
                 return body
             if status in FAILED:
                 reason = body.get("error") or body.get("output") or "no reason given"
@@ -165,8 +172,8 @@ class RunpodEngine:
                 raise RetryableError(
                     f"job {job_id} still {status} after {self.settings.job_deadline:.0f} s; cancelled, submitting again"
                 )
-            await asyncio.sleep(delay * random.uniform(0.9, 1.1))
-            delay = min(delay * 1.5, self.settings.poll_max)
+            await asyncio.sleep(delay * random.uniform(0.95, 1.05))
+            delay, follow_up = follow_up, min(follow_up * 1.5, self.settings.poll_max)
             body = await self._poll_once(job_id, body)
 
     async def _poll_once(self, job_id: str, previous: dict[str, Any]) -> dict[str, Any]:
@@ -182,13 +189,26 @@ class RunpodEngine:
         return previous
 
     def _first_poll_delay(self) -> float:
+        """Just after a typical job is done (mean + mean deviation), so one poll usually finds it finished."""
         if self._typical_seconds is None:
             return self.settings.poll_initial
-        return min(self.settings.poll_max, max(self.settings.poll_initial, 0.9 * self._typical_seconds))
+        aim = self._typical_seconds + self._typical_deviation
+        return min(self.settings.poll_max, max(self.settings.poll_initial, aim))
+
+    def _follow_up_delay(self) -> float:
+        """Then short, growing intervals: a job that is late is usually only a little late."""
+        if self._typical_seconds is None:
+            return min(self.settings.poll_max, self.settings.poll_initial * 1.5)
+        return min(self.settings.poll_max, max(0.05, self._typical_deviation, 0.1 * self._typical_seconds))
 
     def _learn(self, seconds: float) -> None:
+        """Running mean and mean deviation of the time from submission to completion."""
         typical = self._typical_seconds
-        self._typical_seconds = seconds if typical is None else 0.8 * typical + 0.2 * seconds
+        if typical is None:
+            self._typical_seconds = seconds
+            return
+        self._typical_deviation = 0.8 * self._typical_deviation + 0.2 * abs(seconds - typical)
+        self._typical_seconds = 0.8 * typical + 0.2 * seconds
 
     async def _collect(self, job_id: str, body: dict[str, Any]) -> SynthesizedAudio:
         output = body.get("output")
