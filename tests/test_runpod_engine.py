@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -223,8 +224,9 @@ async def test_status_405_falls_back_to_post() -> None:
     url = f"http://127.0.0.1:{runner.addresses[0][1]}"
     engine = RunpodEngine(RunpodSettings(endpoint_url=url, poll_initial=0.01), 2)
     try:
-        audio = await engine.synthesize(CHUNK, Jobs())
-        assert audio.facts.duration == pytest.approx(800 / 16000)
+        # Several at once: every poll that got a 405 must fall back, not only the first to notice.
+        results = await asyncio.gather(*(engine.synthesize(CHUNK, Jobs()) for _ in range(6)))
+        assert all(audio.facts.duration == pytest.approx(800 / 16000) for audio in results)
         assert engine._status_method == "POST"
     finally:
         await engine.aclose()

@@ -131,8 +131,9 @@ class RunpodEngine:
 
     async def _status(self, job_id: str) -> dict[str, Any]:
         route = f"status/{job_id}"
-        response = await self._request(self._status_method, route, "status")
-        if response.status_code == 405 and self._status_method == "GET":
+        method = self._status_method  # read once: a concurrent poll may switch it while this one waits
+        response = await self._request(method, route, "status")
+        if response.status_code == 405 and method == "GET":
             self._status_method = "POST"  # the runpod SDK's local server only takes POST /status
             response = await self._request("POST", route, "status")
         if response.status_code == 404:
