@@ -117,11 +117,14 @@ def test_sigterm_mid_run_saves_state_and_the_next_run_resumes(tmp_path: Path) ->
     done_before = states.get("done", 0)
     assert done_before >= 20 and states.get("running", 0) == 0
     chunk_dir = next((data / "runs").iterdir()) / "chunks"
-    assert len([p for p in chunk_dir.iterdir() if p.suffix == ".wav"]) == done_before
+    # The chunk in flight may have reached the disk before its "done" reached the database: resume adopts it.
+    on_disk = len([p for p in chunk_dir.iterdir() if p.suffix == ".wav"])
+    assert done_before <= on_disk <= done_before + 1
     assert not [p for p in chunk_dir.iterdir() if p.suffix == ".part"]
     mtimes = {p.name: p.stat().st_mtime_ns for p in chunk_dir.iterdir()}
     again = tui_tts("run", str(book), "--data-dir", str(data), "--max-chars", "120", "--format", "wav")
     assert again.returncode == 0, again.stderr
-    assert f"resuming: {done_before}/" in again.stderr
+    assert f"resuming: {on_disk}/" in again.stderr
+    assert (on_disk == done_before) or "1 recovered from disk" in again.stderr
     for name, mtime in mtimes.items():  # the chunks done before the interrupt were not synthesised again
         assert (chunk_dir / name).stat().st_mtime_ns == mtime

@@ -16,7 +16,7 @@ from tui_tts.models import Chunk
 
 
 class NoJobs:
-    def job_submitted(self, chunk: Chunk, job_id: str) -> None:
+    async def job_submitted(self, chunk: Chunk, job_id: str) -> None:
         raise AssertionError("the local engine has no remote jobs")
 
 

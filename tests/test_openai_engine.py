@@ -22,7 +22,7 @@ CHUNK = Chunk(0, 0, 0, 10, "Hello from the speech server.")
 
 
 class NoJobs:
-    def job_submitted(self, chunk: Chunk, job_id: str) -> None:
+    async def job_submitted(self, chunk: Chunk, job_id: str) -> None:
         raise AssertionError("no remote jobs here")
 
 

@@ -28,7 +28,7 @@ class Jobs:
     def __init__(self) -> None:
         self.ids: list[str] = []
 
-    def job_submitted(self, chunk: Chunk, job_id: str) -> None:
+    async def job_submitted(self, chunk: Chunk, job_id: str) -> None:
         self.ids.append(job_id)
 
 

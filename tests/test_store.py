@@ -17,14 +17,14 @@ from tui_tts.store.schema import SCHEMA_VERSION
 
 
 def a_run(run_id: str, total: int) -> RunRecord:
-    return RunRecord(run_id, "key-" + run_id, "/in.txt", "title", "local", "/out.mp3", "mp3", "active", total, 0.0,
-                     None, None)  # fmt: skip
+    return RunRecord(run_id, "key-" + run_id, "/in.txt", "hash", "title", "local", "/out.mp3", "mp3", "active", total,
+                     0.0, None, None)  # fmt: skip
 
 
 async def seeded(store: Store, total: int, run_id: str = "r1") -> list[Chunk]:
     chunks = [Chunk(n, 0, n * 10, n * 10 + 9, f"chunk {n}.") for n in range(total)]
     document = Document("d", (Section("s", "x"),))
-    await create_run(store, a_run(run_id, total), "hash", "{}", document, chunks)
+    await create_run(store, a_run(run_id, total), "{}", document, chunks)
     return chunks
 
 

@@ -66,7 +66,45 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_emulator_arguments(emulate)
     emulate.set_defaults(handler=_emulate_command)
+
+    runs = commands.add_parser("runs", help="list runs (id, state, done/total, input, output)")
+    add_common(runs)
+    runs.add_argument("--json", action="store_true", help="machine-readable output")
+    runs.set_defaults(handler=_manage("runs_command"))
+    show = commands.add_parser("show", help="one run's stats, failures with reasons, spend and timings")
+    show.add_argument("run", help="run id, a unique prefix of it, or 'last'")
+    add_common(show)
+    show.add_argument("--json", action="store_true", help="machine-readable output")
+    show.set_defaults(handler=_manage("show_command"))
+    for name, help_text in (("resume", "continue a run where it stopped"), ("retry", "retry a run's failed chunks")):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("run", help="run id, a unique prefix of it, or 'last'")
+        command.add_argument("-o", "--output", help="output file (default: the run's)")
+        add_common(command)
+        command.add_argument("--concurrency", type=_positive_int, metavar="N", help="how many chunks at once")
+        command.add_argument("--sequential", action="store_true", help="one chunk at a time")
+        command.set_defaults(handler=_manage("resume_command", only_failed=name == "retry"))
+    stitch = commands.add_parser("stitch", help="join a finished run's chunks into a file (again)")
+    stitch.add_argument("run", help="run id, a unique prefix of it, or 'last'")
+    stitch.add_argument("-o", "--output", help="output file; its extension picks the format")
+    add_common(stitch)
+    stitch.set_defaults(handler=_manage("stitch_command"))
+    remove = commands.add_parser("rm", help="delete a run and its chunk audio (asks first)")
+    remove.add_argument("run", help="run id, a unique prefix of it, or 'last'")
+    remove.add_argument("-y", "--yes", action="store_true", help="do not ask")
+    add_common(remove)
+    remove.set_defaults(handler=_manage("rm_command"))
     return parser
+
+
+def _manage(name: str, **extra: Any) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        from tui_tts import manage
+
+        command = getattr(manage, name)
+        return _run_async(lambda: command(args, **extra))
+
+    return handler
 
 
 def add_common(command: argparse.ArgumentParser) -> None:
@@ -79,6 +117,8 @@ def add_common(command: argparse.ArgumentParser) -> None:
 def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
     """CLI flags as a partial config, merged over the file before validation."""
     overrides: dict[str, Any] = {"run": {}, "output": {}}
+    for key, value in getattr(args, "settings_overrides", {}).items():
+        overrides[key] = {**overrides.get(key, {}), **value} if isinstance(value, dict) else value
     if args.engine:
         overrides["engine"] = args.engine
     if args.concurrency:

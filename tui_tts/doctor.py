@@ -104,5 +104,5 @@ async def _probe(report: _Report, url: str, label: str, headers: dict[str, str])
 
 
 class _NoJobs:
-    def job_submitted(self, chunk: Chunk, job_id: str) -> None:
+    async def job_submitted(self, chunk: Chunk, job_id: str) -> None:
         return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 
 from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK
@@ -18,11 +19,20 @@ async def run_headless(args: argparse.Namespace) -> int:
         engine = session.controller.engine.describe()
         if plan.resumed:
             adopted = f", {plan.adopted} recovered from disk" if plan.adopted else ""
-            print(f"resuming: {plan.done}/{len(plan.chunks)} done{adopted} (run {plan.run.id}, {engine})",
+            attached = f", {len(plan.resume_jobs)} remote job(s) to re-attach" if plan.resume_jobs else ""
+            print(f"resuming: {plan.done}/{len(plan.chunks)} done{adopted}{attached} (run {plan.run.id}, {engine})",
                   file=sys.stderr)  # fmt: skip
         else:
+            if plan.changed:
+                print(f"settings changed since the last run of this input ({'; '.join(plan.changed)}): "
+                      "starting a new run", file=sys.stderr)  # fmt: skip
             print(f"new run {plan.run.id}: {len(plan.chunks)} chunks from {session.input_path.name}, {engine}",
                   file=sys.stderr)  # fmt: skip
+        if getattr(args, "only_failed", False):
+            failed = [chunk for chunk in plan.todo if chunk.index in plan.failed]
+            if not failed:
+                print("no failed chunks to retry", file=sys.stderr)
+            session.controller.plan = plan = dataclasses.replace(plan, todo=failed)
         progress = HeadlessProgress(session.stats)
         session.bus.subscribe(progress)
         install_interrupt_handler(session.controller.interrupt)

@@ -24,7 +24,15 @@ from tui_tts.models import AudioFacts, Chunk, ChunkState, Document
 from tui_tts.scheduler import ChunkOutcome, Scheduler
 from tui_tts.store import Store
 from tui_tts.store.recorder import EventRecorder
-from tui_tts.store.runs import ChunkRecord, RunRecord, create_run, find_run, load_chunks, update_run
+from tui_tts.store.runs import (
+    ChunkRecord,
+    RunRecord,
+    create_run,
+    find_run,
+    latest_settings_for_input,
+    load_chunks,
+    update_run,
+)
 from tui_tts.text.chunking import chunk_document
 
 DATABASE_NAME = "tui-tts.db"
@@ -42,6 +50,8 @@ class RunPlan:
     resumed: bool
     done: int
     adopted: int
+    changed: tuple[str, ...] = ()  # when a new run started because settings differ from the last run of this input
+    failed: frozenset[int] = frozenset()  # chunks that had failed for good before this start
 
 
 @dataclass
@@ -68,6 +78,19 @@ def run_identity(input_bytes: bytes, settings: Settings) -> tuple[str, str]:
     input_hash = hashlib.sha256(input_bytes).hexdigest()
     blob = json.dumps({"input": input_hash, **audio_settings(settings)}, sort_keys=True)
     return input_hash, hashlib.sha256(blob.encode()).hexdigest()
+
+
+def settings_changes(old: dict[str, object], new: dict[str, object], prefix: str = "") -> list[str]:
+    """What differs between two audio-settings dicts, as 'key: old -> new' lines."""
+    changes: list[str] = []
+    for key in sorted(set(old) | set(new)):
+        before, after = old.get(key), new.get(key)
+        name = f"{prefix}{key}"
+        if isinstance(before, dict) and isinstance(after, dict):
+            changes += settings_changes(before, after, name + ".")
+        elif before != after:
+            changes.append(f"{name}: {before!r} -> {after!r}")
+    return changes
 
 
 def default_output_path(input_path: Path, format_name: str) -> Path:
@@ -139,13 +162,16 @@ class RunController:
                 raise InputError(f"input file has no speakable text: {input_path}")
             run = RunRecord(
                 id=time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6], run_key=run_key,
-                input_path=str(input_path.resolve()), title=document.title, engine=self.settings.engine,
-                output_path=str(output.resolve()), output_format=self.settings.output.format, state="active",
-                total_chunks=len(chunks), created_at=time.time(), finished_at=None, output_duration=None,
+                input_path=str(input_path.resolve()), input_hash=input_hash, title=document.title,
+                engine=self.settings.engine, output_path=str(output.resolve()),
+                output_format=self.settings.output.format, state="active", total_chunks=len(chunks),
+                created_at=time.time(), finished_at=None, output_duration=None,
             )  # fmt: skip
             settings_json = json.dumps(audio_settings(self.settings), sort_keys=True)
-            await create_run(self.store, run, input_hash, settings_json, document, chunks)
-            self.plan = RunPlan(run, chunks, list(chunks), {}, {}, False, 0, 0)
+            previous = None if fresh else await latest_settings_for_input(self.store, input_hash)
+            changed = settings_changes(json.loads(previous[1]), audio_settings(self.settings)) if previous else []
+            await create_run(self.store, run, settings_json, document, chunks)
+            self.plan = RunPlan(run, chunks, list(chunks), {}, {}, False, 0, 0, tuple(changed))
         else:
             update_run(self.store, existing.id, output_path=str(output.resolve()),
                        output_format=self.settings.output.format, state="active")  # fmt: skip
@@ -189,7 +215,9 @@ class RunController:
                                   [(run.id, chunk.index) for chunk in todo])  # fmt: skip
         await self.store.flush()
         chunks = [record.chunk for record in records]
-        return RunPlan(run, chunks, todo, attempts, resume_jobs, True, done, adopted)
+        pending = {chunk.index for chunk in todo}
+        failed = frozenset(r.chunk.index for r in records if r.state == ChunkState.FAILED and r.chunk.index in pending)
+        return RunPlan(run, chunks, todo, attempts, resume_jobs, True, done, adopted, failed=failed)
 
     def _valid_audio(self, record: ChunkRecord) -> tuple[Path, AudioFacts] | None:
         candidates = [Path(record.audio_path)] if record.audio_path else []
@@ -237,24 +265,8 @@ class RunController:
         """Join every chunk's audio into the run's output file and record it."""
         assert self.plan is not None
         run = self.plan.run
-        pieces = [ChunkAudio(Path(r.audio_path), r.facts) for r in records if r.audio_path and r.facts]
-        if len(pieces) != len(records):
-            raise RunAborted("cannot stitch: some chunks have no audio yet")
-        self.bus.emit(LogEmitted("info", f"stitching {len(pieces)} chunks into {run.output_path}"))
-
-        def progressed(done: float, total: float) -> None:
-            self.bus.emit(StitchProgressed(done, total))
-
-        result = await stitch(
-            self.ffmpeg, pieces, Path(run.output_path), run.output_format, self.settings.output.bitrate,
-            self.data_dir / "runs" / run.id / "stitch", progressed,
-        )  # fmt: skip
-        update_run(self.store, run.id, state="done", finished_at=time.time(), output_duration=result.duration,
-                   output_bytes=result.size_bytes)  # fmt: skip
-        self.bus.emit(StitchFinished(str(result.path), result.duration, result.size_bytes, result.copied))
-        if not self.settings.output.keep_chunks:
-            await asyncio.to_thread(_remove_chunk_audio, pieces)
-        return result
+        return await stitch_run(self.store, self.ffmpeg, self.settings, self.data_dir, run, records,
+                                Path(run.output_path), run.output_format, self.bus)  # fmt: skip
 
     def interrupt(self) -> None:
         """Stop gracefully: no new dispatch, work in flight cancelled (remote jobs are re-attached on resume)."""
@@ -268,9 +280,41 @@ class RunController:
         await asyncio.to_thread(_write_atomically, path, audio.data)
         return ChunkOutcome(str(path), audio.facts, audio.job_facts)
 
-    def job_submitted(self, chunk: Chunk, job_id: str) -> None:
-        """JobListener: a remote job exists; record its id before anyone waits on it."""
+    async def job_submitted(self, chunk: Chunk, job_id: str) -> None:
+        """JobListener: a remote job exists; its id is committed (with the next batch) before anyone waits on it."""
         self.bus.emit(ChunkJobSubmitted(chunk.index, job_id))
+        await self.store.committed()
+
+
+async def stitch_run(
+    store: Store,
+    ffmpeg: Ffmpeg,
+    settings: Settings,
+    data_dir: Path,
+    run: RunRecord,
+    records: list[ChunkRecord],
+    output: Path,
+    format_name: str,
+    bus: EventBus,
+) -> StitchResult:
+    """Join a run's chunk audio, in order, into output; record the result on the run."""
+    pieces = [ChunkAudio(Path(r.audio_path), r.facts) for r in records if r.audio_path and r.facts]
+    if len(pieces) != len(records) or any(r.state != ChunkState.DONE for r in records):
+        missing = sum(1 for r in records if r.state != ChunkState.DONE)
+        raise RunAborted(f"cannot stitch run {run.id}: {missing} chunk(s) are not done yet; resume it first")
+    bus.emit(LogEmitted("info", f"stitching {len(pieces)} chunks into {output}"))
+
+    def progressed(done: float, total: float) -> None:
+        bus.emit(StitchProgressed(done, total))
+
+    result = await stitch(ffmpeg, pieces, output, format_name, settings.output.bitrate,
+                          data_dir / "runs" / run.id / "stitch", progressed)  # fmt: skip
+    update_run(store, run.id, state="done", finished_at=time.time(), output_path=str(output.resolve()),
+               output_format=format_name, output_duration=result.duration, output_bytes=result.size_bytes)  # fmt: skip
+    bus.emit(StitchFinished(str(result.path), result.duration, result.size_bytes, result.copied))
+    if not settings.output.keep_chunks:
+        await asyncio.to_thread(_remove_chunk_audio, pieces)
+    return result
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -44,9 +44,9 @@ class ChunkRejectedError(EngineError):
 
 
 class JobListener(Protocol):
-    """Told about remote jobs as they are created, so they are persisted before anyone waits on them."""
+    """Told about remote jobs as they are created; returns once the id is persisted, before anyone waits on it."""
 
-    def job_submitted(self, chunk: Chunk, job_id: str) -> None: ...
+    async def job_submitted(self, chunk: Chunk, job_id: str) -> None: ...
 
 
 class Engine(Protocol):

@@ -28,9 +28,13 @@ class StoreError(Exception):
 
 
 class _Flush:
-    """A marker in the write queue: its future resolves once everything queued before it is committed."""
+    """A marker in the write queue: its future resolves once everything queued before it is committed.
 
-    def __init__(self) -> None:
+    An urgent marker ends the batch at once; a lazy one rides along with the next regular commit.
+    """
+
+    def __init__(self, urgent: bool) -> None:
+        self.urgent = urgent
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
 
@@ -139,12 +143,20 @@ class Store:
             self.write(sql, row)
 
     async def flush(self) -> None:
-        """Wait until everything queued so far is committed. Raises StoreError if the writer failed."""
+        """Commit everything queued so far now, and wait for it. Raises StoreError if the writer failed."""
+        await self._wait_for_commit(urgent=True)
+
+    async def committed(self) -> None:
+        """Wait until everything queued so far is committed by the next regular batch (no extra commit)."""
+        await self._wait_for_commit(urgent=False)
+
+    async def _wait_for_commit(self, urgent: bool) -> None:
         if self.failure is not None:
             raise self.failure
-        marker = _Flush()
+        marker = _Flush(urgent)
         self._queue.put_nowait(marker)
-        self._urgent.set()
+        if urgent:
+            self._urgent.set()
         await marker.done
 
     async def _write_loop(self) -> None:
@@ -153,7 +165,7 @@ class Store:
             first = await self._queue.get()
             batch = [first]
             deadline = loop.time() + self.batch_interval
-            while len(batch) < self.batch_size and not isinstance(batch[-1], _Flush):
+            while len(batch) < self.batch_size and not (isinstance(batch[-1], _Flush) and batch[-1].urgent):
                 try:
                     batch.append(self._queue.get_nowait())
                     continue

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ class RunRecord:
     id: str
     run_key: str
     input_path: str
+    input_hash: str
     title: str
     engine: str
     output_path: str
@@ -44,20 +46,37 @@ async def find_run(store: Store, run_key: str) -> RunRecord | None:
     return _run(row) if row else None
 
 
+async def latest_settings_for_input(store: Store, input_hash: str) -> tuple[str, str] | None:
+    """(run id, settings JSON) of the newest run of the same input bytes, whatever its settings."""
+    row = await store.fetchone(
+        "SELECT id, settings_json FROM runs WHERE input_hash=? ORDER BY created_at DESC LIMIT 1", (input_hash,)
+    )
+    return (str(row["id"]), str(row["settings_json"])) if row else None
+
+
+async def find_runs(store: Store, prefix: str) -> list[RunRecord]:
+    """Runs whose id starts with prefix (ids are long; a unique prefix is enough)."""
+    rows = await store.fetchall("SELECT * FROM runs WHERE id LIKE ? ORDER BY created_at DESC", (prefix + "%",))
+    return [_run(row) for row in rows]
+
+
+async def run_settings(store: Store, run_id: str) -> dict[str, Any]:
+    row = await store.fetchone("SELECT settings_json FROM runs WHERE id=?", (run_id,))
+    return dict(json.loads(row["settings_json"])) if row else {}
+
+
 async def get_run(store: Store, run_id: str) -> RunRecord | None:
     row = await store.fetchone("SELECT * FROM runs WHERE id=?", (run_id,))
     return _run(row) if row else None
 
 
-async def create_run(
-    store: Store, run: RunRecord, input_hash: str, settings_json: str, document: Document, chunks: list[Chunk]
-) -> None:
+async def create_run(store: Store, run: RunRecord, settings_json: str, document: Document, chunks: list[Chunk]) -> None:
     """Write the run, its sections and its chunks in one go, and wait for the commit."""
     now = time.time()
     store.write(
         "INSERT INTO runs (id, run_key, input_path, input_hash, title, settings_json, engine, output_path, "
         "output_format, state, total_chunks, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (run.id, run.run_key, run.input_path, input_hash, run.title, settings_json, run.engine, run.output_path,
+        (run.id, run.run_key, run.input_path, run.input_hash, run.title, settings_json, run.engine, run.output_path,
          run.output_format, run.state, run.total_chunks, now, now),
     )  # fmt: skip
     store.write_many("INSERT INTO sections (run_id, idx, title) VALUES (?,?,?)",
@@ -98,7 +117,8 @@ async def list_runs(store: Store) -> list[tuple[RunRecord, dict[str, int]]]:
 
 def _run(row: sqlite3.Row) -> RunRecord:
     return RunRecord(
-        id=row["id"], run_key=row["run_key"], input_path=row["input_path"], title=row["title"], engine=row["engine"],
+        id=row["id"], run_key=row["run_key"], input_path=row["input_path"], input_hash=row["input_hash"],
+        title=row["title"], engine=row["engine"],
         output_path=row["output_path"], output_format=row["output_format"], state=row["state"],
         total_chunks=row["total_chunks"], created_at=row["created_at"], finished_at=row["finished_at"],
         output_duration=row["output_duration"],

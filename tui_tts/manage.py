@@ -1,0 +1,184 @@
+"""Run management, pueue-style: `runs`, `show`, `resume`, `retry`, `stitch` and `rm`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from tui_tts.config import Settings, data_dir_for, load_settings
+from tui_tts.errors import EXIT_OK, UserError
+from tui_tts.progress import format_duration
+from tui_tts.runner import DATABASE_NAME
+from tui_tts.store import Store
+from tui_tts.store.runs import RunRecord, find_runs, list_runs, load_chunks, run_settings
+
+
+@asynccontextmanager
+async def opened_store(args: argparse.Namespace) -> AsyncIterator[tuple[Settings, Path, Store]]:
+    settings = load_settings(args.config)
+    data_dir = data_dir_for(settings, args.data_dir)
+    if not (data_dir / DATABASE_NAME).exists():
+        raise UserError(f"no runs yet in {data_dir}")
+    async with Store(data_dir / DATABASE_NAME) as store:
+        yield settings, data_dir, store
+
+
+async def resolve_run(store: Store, reference: str) -> RunRecord:
+    """A run by id, unique id prefix, or 'last'."""
+    if reference in {"last", "latest"}:
+        runs = await list_runs(store)
+        if not runs:
+            raise UserError("no runs yet")
+        return runs[0][0]
+    matches = await find_runs(store, reference)
+    exact = [run for run in matches if run.id == reference]
+    if exact:
+        return exact[0]
+    if not matches:
+        raise UserError(f"no run matches {reference!r} (see 'tui-tts runs')")
+    if len(matches) > 1:
+        raise UserError(f"{reference!r} matches {len(matches)} runs; give more of the id")
+    return matches[0]
+
+
+async def runs_command(args: argparse.Namespace) -> int:
+    async with opened_store(args) as (_settings, _data_dir, store):
+        rows = await list_runs(store)
+    listing = [_run_summary(run, counts) for run, counts in rows]
+    if args.json:
+        print(json.dumps(listing, indent=2))
+        return EXIT_OK
+    if not listing:
+        print("no runs yet")
+        return EXIT_OK
+    print(f"{'ID':<23} {'STATE':<8} {'DONE':>11} {'FAILED':>6}  {'CREATED':<16}  INPUT -> OUTPUT")
+    for item in listing:
+        done = f"{item['done']}/{item['total']}"
+        print(f"{item['id']:<23} {item['state']:<8} {done:>11} {item['failed']:>6}  {item['created']:<16}  "
+              f"{Path(item['input']).name} -> {item['output']}")  # fmt: skip
+    return EXIT_OK
+
+
+def _run_summary(run: RunRecord, counts: dict[str, int]) -> dict[str, Any]:
+    return {
+        "id": run.id, "state": run.state, "done": counts.get("done", 0), "failed": counts.get("failed", 0),
+        "total": run.total_chunks, "created": time.strftime("%Y-%m-%d %H:%M", time.localtime(run.created_at)),
+        "input": run.input_path, "output": run.output_path, "engine": run.engine, "format": run.output_format,
+    }  # fmt: skip
+
+
+async def show_command(args: argparse.Namespace) -> int:
+    async with opened_store(args) as (_settings, _data_dir, store):
+        run = await resolve_run(store, args.run)
+        records = await load_chunks(store, run.id)
+        totals = await store.fetchone(
+            "SELECT SUM(cost) AS spend, SUM(duration) AS audio, SUM(submissions) AS submissions, "
+            "SUM(attempts) AS attempts, AVG(elapsed) AS mean_elapsed, MIN(started_at) AS first, "
+            "MAX(finished_at) AS last, SUM(execution_ms) AS execution_ms FROM chunks WHERE run_id=?", (run.id,),
+        )  # fmt: skip
+        settings = await run_settings(store, run.id)
+    assert totals is not None
+    states: dict[str, int] = {}
+    for record in records:
+        states[record.state] = states.get(record.state, 0) + 1
+    failures = [{"chunk": r.chunk.index + 1, "attempts": r.attempts, "error": r.last_error}
+                for r in records if r.state == "failed"]  # fmt: skip
+    chars = sum(len(r.chunk.text) for r in records)
+    report = {
+        **_run_summary(run, states), "chunks_by_state": states, "characters": chars, "settings": settings,
+        "audio_seconds": round(totals["audio"] or 0.0, 2), "spend": round(totals["spend"] or 0.0, 6),
+        "submissions": totals["submissions"] or 0, "attempts": totals["attempts"] or 0,
+        "mean_chunk_seconds": round(totals["mean_elapsed"] or 0.0, 3),
+        "execution_seconds": round((totals["execution_ms"] or 0) / 1000, 2),
+        "synthesis_wall_seconds": round((totals["last"] or 0) - (totals["first"] or 0), 2) if totals["first"] else 0,
+        "output_duration": run.output_duration, "failures": failures,
+    }  # fmt: skip
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return EXIT_OK
+    print(f"run {run.id}  ({run.state}, engine {run.engine})")
+    print(f"  input   {run.input_path}  ({chars} characters, {run.total_chunks} chunks)")
+    print(
+        f"  output  {run.output_path}" + (f"  ({format_duration(run.output_duration)})" if run.output_duration else "")
+    )
+    print("  chunks  " + ", ".join(f"{count} {state}" for state, count in sorted(states.items())))
+    print(f"  audio   {format_duration(report['audio_seconds'])} made; {report['attempts']} attempts, "
+          f"{report['submissions']} remote submissions, mean {report['mean_chunk_seconds']} s per chunk")  # fmt: skip
+    if report["spend"]:
+        print(f"  spend   ${report['spend']:.4f} for {report['execution_seconds']} s of execution")
+    for failure in failures[:20]:
+        print(f"  failed  chunk {failure['chunk']} after {failure['attempts']} attempt(s): {failure['error']}")
+    if len(failures) > 20:
+        print(f"  ... and {len(failures) - 20} more (see --json)")
+    return EXIT_OK
+
+
+async def resume_command(args: argparse.Namespace, only_failed: bool) -> int:
+    """Continue a run by id with the settings it was made with (the engine's endpoint and key from the config)."""
+    from tui_tts.headless import run_headless
+    from tui_tts.runner import run_identity
+
+    async with opened_store(args) as (_settings, _data_dir, store):
+        run = await resolve_run(store, args.run)
+        stored = await run_settings(store, run.id)
+    input_path = Path(run.input_path)
+    if not input_path.is_file():
+        raise UserError(f"run {run.id}: its input file is gone: {input_path}")
+    if run_identity(input_path.read_bytes(), load_settings(args.config))[0] != run.input_hash:
+        raise UserError(f"run {run.id}: its input file changed since; use 'tui-tts run' to start a new run")
+    engine = str(stored.get("engine", "local"))
+    overrides: dict[str, Any] = {"engine": engine, "run": {"max_chars": stored.get("max_chars", 400)},
+                                 engine: stored.get(engine, {})}  # fmt: skip
+    namespace = argparse.Namespace(
+        input=str(input_path), output=args.output or run.output_path, config=args.config, data_dir=args.data_dir,
+        engine=None, concurrency=args.concurrency, sequential=args.sequential, max_chars=None, format=None,
+        headless=True, fresh=False, settings_overrides=overrides, only_failed=only_failed,
+    )  # fmt: skip
+    return await run_headless(namespace)
+
+
+async def stitch_command(args: argparse.Namespace) -> int:
+    from tui_tts.audio.ffmpeg import find_ffmpeg
+    from tui_tts.events import EventBus
+    from tui_tts.runner import check_output_path, stitch_run
+
+    async with opened_store(args) as (settings, data_dir, store):
+        run = await resolve_run(store, args.run)
+        output = Path(args.output) if args.output else Path(run.output_path)
+        format_name = output.suffix.lower().lstrip(".") or run.output_format
+        if format_name not in {"mp3", "opus", "flac", "wav"}:
+            raise UserError(f"unknown output format {format_name!r}: use .mp3, .opus, .flac or .wav")
+        check_output_path(output, Path(run.input_path))
+        ffmpeg = find_ffmpeg(settings.output.ffmpeg)
+        records = await load_chunks(store, run.id)
+        result = await stitch_run(store, ffmpeg, settings, data_dir, run, records, output, format_name, EventBus())
+    print(f"wrote {result.path} ({format_duration(result.duration)}, {result.size_bytes / 1e6:.1f} MB)",
+          file=sys.stderr)  # fmt: skip
+    print(result.path)
+    return EXIT_OK
+
+
+async def rm_command(args: argparse.Namespace) -> int:
+    async with opened_store(args) as (_settings, data_dir, store):
+        run = await resolve_run(store, args.run)
+        folder = data_dir / "runs" / run.id
+        size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UserError("refusing to delete without --yes (there is no terminal to ask)")
+            answer = input(f"remove run {run.id} and its chunk audio ({size / 1e6:.1f} MB)? [y/N] ")
+            if answer.strip().lower() not in {"y", "yes"}:
+                print("kept")
+                return EXIT_OK
+        store.write("DELETE FROM runs WHERE id=?", (run.id,))
+        await store.flush()
+    shutil.rmtree(folder, ignore_errors=True)
+    print(f"removed run {run.id} ({size / 1e6:.1f} MB of chunk audio); its output file, if any, was kept")
+    return EXIT_OK
