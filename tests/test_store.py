@@ -102,3 +102,20 @@ async def test_a_second_process_can_read_while_the_writer_writes(tmp_path: Path)
         await writer.flush()
         done = await reader.fetchone("SELECT COUNT(*) AS n FROM chunks WHERE state='done'")
         assert done is not None and done["n"] == 50
+
+
+async def test_job_ids_arriving_together_share_one_commit_and_are_durable_at_once(tmp_path: Path) -> None:
+    async with Store(tmp_path / "db.sqlite", batch_interval=5.0) as store:
+        await seeded(store, 20)
+        before = store.commits
+
+        async def submitted(n: int) -> None:
+            store.write("UPDATE chunks SET job_id=? WHERE run_id='r1' AND idx=?", (f"job-{n}", n))
+            await store.committed(within=0.05)
+
+        started = asyncio.get_running_loop().time()
+        await asyncio.gather(*(submitted(n) for n in range(20)))
+        assert asyncio.get_running_loop().time() - started < 1.0  # not the 5 s batch interval
+        assert store.commits - before == 1
+        other = sqlite3.connect(tmp_path / "db.sqlite")
+        assert other.execute("SELECT COUNT(job_id) FROM chunks").fetchone()[0] == 20

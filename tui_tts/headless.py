@@ -31,7 +31,8 @@ async def run_headless(args: argparse.Namespace) -> int:
         if getattr(args, "only_failed", False):
             failed = [chunk for chunk in plan.todo if chunk.index in plan.failed]
             if not failed:
-                print("no failed chunks to retry", file=sys.stderr)
+                print(f"no failed chunks in run {plan.run.id}", file=sys.stderr)
+                return EXIT_OK
             session.controller.plan = plan = dataclasses.replace(plan, todo=failed)
         progress = HeadlessProgress(session.stats)
         session.bus.subscribe(progress)
@@ -43,8 +44,11 @@ async def run_headless(args: argparse.Namespace) -> int:
                   file=sys.stderr)  # fmt: skip
             return EXIT_INTERRUPTED
         if outcome.failed:
-            print(f"{len(outcome.failed)} chunk(s) failed for good; the rest is saved. Run the same command to "
-                  "retry them.", file=sys.stderr)  # fmt: skip
+            print(f"{len(outcome.failed)} chunk(s) failed for good; the rest is saved. Run the same command (or "
+                  f"'tui-tts retry {plan.run.id}') to retry them.", file=sys.stderr)  # fmt: skip
+            return EXIT_CHUNKS_FAILED
+        if outcome.pending:
+            print(f"{len(outcome.pending)} chunk(s) are still to do: 'tui-tts resume {plan.run.id}'", file=sys.stderr)
             return EXIT_CHUNKS_FAILED
         assert outcome.output is not None
         result = outcome.output

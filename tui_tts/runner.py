@@ -36,6 +36,7 @@ from tui_tts.store.runs import (
 from tui_tts.text.chunking import chunk_document
 
 DATABASE_NAME = "tui-tts.db"
+JOB_ID_COMMIT_WINDOW = 0.025  # seconds a paid job's id may wait for others to share its commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,7 @@ class RunOutcome:
 
     output: StitchResult | None = None
     failed: list[int] = field(default_factory=list)
+    pending: list[int] = field(default_factory=list)  # neither done nor failed (left out of a retry-only run)
     interrupted: bool = False
     elapsed: float = 0.0
 
@@ -252,8 +254,9 @@ class RunController:
             outcome.elapsed = time.monotonic() - started
             return outcome
         records = await load_chunks(self.store, self.plan.run.id)
-        outcome.failed = [r.chunk.index for r in records if r.state != ChunkState.DONE]
-        if outcome.failed:
+        outcome.failed = [r.chunk.index for r in records if r.state == ChunkState.FAILED]
+        outcome.pending = [r.chunk.index for r in records if r.state not in (ChunkState.DONE, ChunkState.FAILED)]
+        if outcome.failed or outcome.pending:
             update_run(self.store, self.plan.run.id, state="failed")
         elif stitch_output:
             outcome.output = await self.stitch(records)
@@ -281,9 +284,12 @@ class RunController:
         return ChunkOutcome(str(path), audio.facts, audio.job_facts)
 
     async def job_submitted(self, chunk: Chunk, job_id: str) -> None:
-        """JobListener: a remote job exists; its id is committed (with the next batch) before anyone waits on it."""
+        """JobListener: a remote job exists; its id is committed before anyone waits on it.
+
+        Ids that arrive within a few milliseconds share one commit; a crash after this returns never pays twice.
+        """
         self.bus.emit(ChunkJobSubmitted(chunk.index, job_id))
-        await self.store.committed()
+        await self.store.committed(within=JOB_ID_COMMIT_WINDOW)
 
 
 async def stitch_run(

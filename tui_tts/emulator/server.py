@@ -66,6 +66,7 @@ class Emulator:
         self.queue: asyncio.Queue[Job] = asyncio.Queue()
         self.requests: Counter[str] = Counter()
         self.counts: Counter[str] = Counter()
+        self.submissions_by_text: Counter[str] = Counter()
         self.running = 0
         self.peak_running = 0
         self._recent: deque[float] = deque()
@@ -150,6 +151,7 @@ class Emulator:
         job = Job(str(uuid.uuid4()), text, payload, time.monotonic())
         self.jobs[job.id] = job
         self.counts["submitted"] += 1
+        self.submissions_by_text[text] += 1
         if self._roll(self.config.stuck_rate):
             self.counts["stuck"] += 1  # never queued: it stays IN_QUEUE until cancelled
         else:
@@ -208,8 +210,10 @@ class Emulator:
 
     def stats(self) -> dict[str, Any]:
         """Counters for tests and benchmarks: requests by route, jobs by fate, executions paid for."""
+        repeats = [count - 1 for count in self.submissions_by_text.values() if count > 1]
         return {"requests": dict(self.requests), "total_requests": sum(self.requests.values()), **self.counts,
-                "peak_running": self.peak_running}  # fmt: skip
+                "peak_running": self.peak_running, "distinct_texts": len(self.submissions_by_text),
+                "repeat_submissions": sum(repeats)}  # fmt: skip
 
     def _expired(self, job: Job) -> bool:
         if job.id in self._lost:

@@ -60,6 +60,12 @@ class EspeakLibrary:
             self._buffer += ctypes.string_at(samples, count * 2)
         return 0
 
+    def check_voice(self, voice: str) -> None:
+        """Raise FatalError, naming the voice, when espeak-ng does not have it."""
+        with self._lock:
+            if self._lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                raise FatalError(f"espeak-ng has no voice named {voice!r} (e.g. 'en' is British, 'en-us' American)")
+
     def synthesize(self, text: str, voice: str, rate: int) -> bytes:
         """Raw 16-bit mono PCM for the text (blocking: call it from a thread)."""
         with self._lock:
@@ -87,6 +93,7 @@ class LocalEngine:
         self._binary = binary if settings.backend in {"auto", "binary"} else None
         if self._binary is None:
             self._library = EspeakLibrary.shared()
+            self._library.check_voice(settings.voice)
 
     def describe(self) -> str:
         how = "espeak-ng binary" if self._binary else "embedded espeak-ng"

@@ -94,7 +94,8 @@ class RunpodEngine:
                 pass  # gone (expired or lost): submit it again below
         if job_id is None:
             job_id, body = await self._submit(chunk)
-            await listener.job_submitted(chunk, job_id)
+            if body.get("status") != "COMPLETED":  # a finished /runsync job is recorded with its audio instead
+                await listener.job_submitted(chunk, job_id)
         assert body is not None
         started = time.monotonic()
         body = await self._wait(job_id, body, started)

@@ -30,11 +30,12 @@ class StoreError(Exception):
 class _Flush:
     """A marker in the write queue: its future resolves once everything queued before it is committed.
 
-    An urgent marker ends the batch at once; a lazy one rides along with the next regular commit.
+    `within` bounds how long the batch holding it may wait: 0 commits at once, a few ms lets writes arriving
+    together share one commit.
     """
 
-    def __init__(self, urgent: bool) -> None:
-        self.urgent = urgent
+    def __init__(self, within: float) -> None:
+        self.within = within
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
 
@@ -144,19 +145,16 @@ class Store:
 
     async def flush(self) -> None:
         """Commit everything queued so far now, and wait for it. Raises StoreError if the writer failed."""
-        await self._wait_for_commit(urgent=True)
+        await self.committed(within=0.0)
 
-    async def committed(self) -> None:
-        """Wait until everything queued so far is committed by the next regular batch (no extra commit)."""
-        await self._wait_for_commit(urgent=False)
-
-    async def _wait_for_commit(self, urgent: bool) -> None:
+    async def committed(self, within: float) -> None:
+        """Wait until everything queued so far is committed, letting the commit wait up to `within` seconds for
+        company (writes arriving together share it). Raises StoreError if the writer failed."""
         if self.failure is not None:
             raise self.failure
-        marker = _Flush(urgent)
+        marker = _Flush(within)
         self._queue.put_nowait(marker)
-        if urgent:
-            self._urgent.set()
+        self._urgent.set()
         await marker.done
 
     async def _write_loop(self) -> None:
@@ -165,15 +163,17 @@ class Store:
             first = await self._queue.get()
             batch = [first]
             deadline = loop.time() + self.batch_interval
-            while len(batch) < self.batch_size and not (isinstance(batch[-1], _Flush) and batch[-1].urgent):
+            while len(batch) < self.batch_size:
+                if isinstance(batch[-1], _Flush):
+                    deadline = min(deadline, loop.time() + batch[-1].within)
+                remaining = deadline - loop.time()
+                if remaining <= 0:
+                    break
                 try:
                     batch.append(self._queue.get_nowait())
                     continue
                 except asyncio.QueueEmpty:
                     pass
-                remaining = deadline - loop.time()
-                if remaining <= 0:
-                    break
                 self._urgent.clear()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._urgent.wait(), remaining)
