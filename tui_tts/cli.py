@@ -137,6 +137,10 @@ def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_command(args: argparse.Namespace) -> int:
+    if not args.headless and sys.stdout.isatty() and sys.stdin.isatty():
+        from tui_tts.ui.dashboard import run_dashboard
+
+        return _run_async(lambda: run_dashboard(args))
     from tui_tts.headless import run_headless
 
     return _run_async(lambda: run_headless(args))

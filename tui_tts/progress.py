@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TextIO
 
 from tui_tts.events import (
@@ -25,7 +26,8 @@ from tui_tts.events import (
 class RunStats:
     """Counters of a run, updated from events: what the progress line and the dashboard header show."""
 
-    def __init__(self, total: int, already_done: int = 0) -> None:
+    def __init__(self, total: int, already_done: int = 0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self.total = total
         self.done = already_done
         self.done_at_start = already_done
@@ -35,7 +37,7 @@ class RunStats:
         self.retries = 0
         self.audio_seconds = 0.0
         self.spend = 0.0
-        self.started = time.monotonic()
+        self.started = clock()
 
     def apply(self, event: Event) -> None:
         match event:
@@ -66,7 +68,7 @@ class RunStats:
 
     @property
     def elapsed(self) -> float:
-        return time.monotonic() - self.started
+        return self.clock() - self.started
 
     @property
     def chunks_per_minute(self) -> float:

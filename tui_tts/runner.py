@@ -146,6 +146,7 @@ class RunController:
         self._recorder: EventRecorder | None = None
         self._resume_jobs: dict[int, str] = {}
         self._interrupted = False
+        self._started = False
 
     @property
     def chunk_dir(self) -> Path:
@@ -239,8 +240,9 @@ class RunController:
         started = time.monotonic()
         self.chunk_dir.mkdir(parents=True, exist_ok=True)
         outcome = RunOutcome()
-        try:
-            await self.scheduler.run(self.plan.todo, self.plan.attempts)
+        first_time, self._started = not self._started, True
+        try:  # a later call (after retry_failed) runs what was put back in the queue
+            await self.scheduler.run(self.plan.todo if first_time else [], self.plan.attempts)
         finally:
             await self.store.flush()
         if self.scheduler.abort_reason:
@@ -270,6 +272,42 @@ class RunController:
         run = self.plan.run
         return await stitch_run(self.store, self.ffmpeg, self.settings, self.data_dir, run, records,
                                 Path(run.output_path), run.output_format, self.bus)  # fmt: skip
+
+    async def retry_failed(self) -> int:
+        """Put every chunk that failed for good back in the queue. Returns how many."""
+        assert self.plan is not None
+        await self.store.flush()
+        failed = [r.chunk for r in await load_chunks(self.store, self.plan.run.id) if r.state == ChunkState.FAILED]
+        self.scheduler.requeue(failed)
+        return len(failed)
+
+    async def chunk_details(self, index: int) -> dict[str, object]:
+        """Everything the store knows of one chunk, with its logged events."""
+        assert self.plan is not None
+        run_id = self.plan.run.id
+        row = await self.store.fetchone("SELECT * FROM chunks WHERE run_id=? AND idx=?", (run_id, index))
+        if row is None:
+            return {}
+        events = await self.store.fetchall(
+            "SELECT at, kind, message FROM events WHERE run_id=? AND chunk=? ORDER BY id", (run_id, index)
+        )
+        details: dict[str, object] = dict(zip(row.keys(), tuple(row), strict=True))
+        details["events"] = [f"{time.strftime('%H:%M:%S', time.localtime(e['at']))} {e['kind']}: {e['message']}"
+                             for e in events]  # fmt: skip
+        return details
+
+    async def median_seconds_per_char(self) -> float | None:
+        assert self.plan is not None
+        rows = await self.store.fetchall(
+            "SELECT duration / LENGTH(text) AS ratio FROM chunks WHERE run_id=? AND state='done' AND duration > 0 "
+            "ORDER BY ratio", (self.plan.run.id,),
+        )  # fmt: skip
+        return float(rows[len(rows) // 2]["ratio"]) if rows else None
+
+    async def cancel_remote_jobs(self) -> int:
+        """Ask the backend to cancel every job in flight (when the person quits and chooses to cancel)."""
+        cancel = getattr(self.engine, "cancel_in_flight", None)
+        return int(await cancel()) if cancel else 0
 
     def interrupt(self) -> None:
         """Stop gracefully: no new dispatch, work in flight cancelled (remote jobs are re-attached on resume)."""

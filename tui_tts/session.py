@@ -52,6 +52,8 @@ async def open_session(args: argparse.Namespace) -> AsyncIterator[Session]:
             controller = RunController(settings, store, engine, ffmpeg, data_dir, bus)
             plan = await controller.prepare(input_path, input_bytes, document, output, fresh=args.fresh)
             stats = RunStats(len(plan.chunks), plan.done)
+            spent = await store.fetchone("SELECT SUM(cost) AS spend FROM chunks WHERE run_id=?", (plan.run.id,))
+            stats.spend = float(spent["spend"] or 0.0) if spent else 0.0  # what earlier sessions of this run paid
             yield Session(settings, input_path, document, controller, plan, stats, bus)
     finally:
         await engine.aclose()

@@ -72,6 +72,7 @@ class RunpodEngine:
         self.submissions = 0
         self.cancels = 0
         self.reattached = 0
+        self._in_flight: set[str] = set()
 
     def describe(self) -> str:
         return f"runpod {self.base_url} ({self.settings.mode})"
@@ -98,8 +99,18 @@ class RunpodEngine:
                 await listener.job_submitted(chunk, job_id)
         assert body is not None
         started = time.monotonic()
-        body = await self._wait(job_id, body, started)
+        self._in_flight.add(job_id)
+        try:
+            body = await self._wait(job_id, body, started)
+        finally:
+            self._in_flight.discard(job_id)
         return await self._collect(job_id, body)
+
+    async def cancel_in_flight(self) -> int:
+        """POST /cancel for every job this engine is waiting on. Returns how many it asked to cancel."""
+        jobs = list(self._in_flight)
+        await asyncio.gather(*(self._cancel(job_id) for job_id in jobs))
+        return len(jobs)
 
     # ----- requests -----
 

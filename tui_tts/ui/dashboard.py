@@ -1,0 +1,15 @@
+"""Entry point of the dashboard: build the session with the same factory as headless, then run the app."""
+
+from __future__ import annotations
+
+import argparse
+
+from tui_tts.session import open_session
+from tui_tts.ui.app import DashboardApp
+
+
+async def run_dashboard(args: argparse.Namespace) -> int:
+    async with open_session(args) as session:
+        app = DashboardApp(session)
+        code = await app.run_async()
+        return app.exit_code if code is None else int(code)
