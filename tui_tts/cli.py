@@ -67,6 +67,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_emulator_arguments(emulate)
     emulate.set_defaults(handler=_emulate_command)
 
+    demo = commands.add_parser("demo", help="watch the dashboard on a sample against a built-in RunPod emulator")
+    demo.add_argument("-o", "--output", help="where to write the demo's audio (default: in a temp dir)")
+    demo.add_argument("--data-dir", metavar="DIR", help="where the demo's database and chunks go (default: temp)")
+    demo.add_argument("--latency", type=float, default=1.5, help="seconds each emulated job takes (default 1.5)")
+    demo.add_argument("--seed", type=int, help="seed for the injected faults")
+    demo.add_argument("--headless", action="store_true", help="plain progress output, no dashboard")
+    demo.set_defaults(handler=_demo_command)
+
     runs = commands.add_parser("runs", help="list runs (id, state, done/total, input, output)")
     add_common(runs)
     runs.add_argument("--json", action="store_true", help="machine-readable output")
@@ -150,6 +158,12 @@ def _doctor_command(args: argparse.Namespace) -> int:
     from tui_tts.doctor import run_doctor
 
     return _run_async(lambda: run_doctor(args))
+
+
+def _demo_command(args: argparse.Namespace) -> int:
+    from tui_tts.demo import run_demo
+
+    return _run_async(lambda: run_demo(args))
 
 
 def _emulate_command(args: argparse.Namespace) -> int:

@@ -107,6 +107,7 @@ class DashboardApp(App[int]):
             self.notify(exc.message, title="Run stopped", severity="error", timeout=30)
             self.finished = True
             return
+        self.drain_events()  # the screen must show every event of the run before it says it is over
         self.finished = True
         if outcome.interrupted:
             return

@@ -33,8 +33,8 @@ class RunHeader(Static):
         fraction = stats.done / stats.total if stats.total else 1.0
         mode = mode_label(limit, paused)
         mode_style = "$warning" if paused else ("$accent" if limit.parallel else "$secondary")
-        first = (f"[b]{title}[/b]  [dim]{engine}[/dim]  [b {mode_style}]{mode}[/]  "
-                 f"[$success]{bar(fraction)}[/] {100 * fraction:5.1f}%{'  ' + stage if stage else ''}")  # fmt: skip
+        first = (f"[b]{title}[/b]  [b {mode_style}]{mode}[/]  [$success]{bar(fraction)}[/] {100 * fraction:5.1f}%"
+                 f"{'  ' + stage if stage else ''}  [dim]{engine}[/dim]")  # fmt: skip
         failed = f"[b $error]{stats.failed} failed[/]" if stats.failed else "0 failed"
         retrying = f"[b $warning]{len(stats.retrying)} retrying[/]" if stats.retrying else "0 retrying"
         spend = f"  ${stats.spend:.4f}" if stats.spend else ""

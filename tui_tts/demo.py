@@ -1,0 +1,36 @@
+"""`tui-tts demo`: the dashboard on the bundled sample against the built-in RunPod emulator, faults included."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from tui_tts.emulator import EmulatorConfig, running_emulator
+from tui_tts.samples import SAMPLE
+
+
+async def run_demo(args: argparse.Namespace) -> int:
+    """Serve an emulator with latency and a few faults in this process, and run the sample through it."""
+    faults = EmulatorConfig(workers=8, latency=args.latency, audio="speech", fail_rate=0.08, http_error_rate=0.04,
+                            reset_rate=0.02, bad_audio_rate=0.02, seed=args.seed)  # fmt: skip
+    data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="tui-tts-demo-"))
+    output = Path(args.output) if args.output else data_dir / "demo.mp3"
+    async with running_emulator(faults) as (url, _emulator):
+        namespace = argparse.Namespace(
+            input=str(SAMPLE), output=str(output), config=None, data_dir=str(data_dir), engine="runpod",
+            concurrency=4, sequential=False, max_chars=120, format=None, headless=args.headless, fresh=True,
+            settings_overrides={"runpod": {"endpoint_url": url, "poll_initial": 0.2, "cost_per_second": 0.00031},
+                                "run": {"retry_base_delay": 0.5}},
+        )  # fmt: skip
+        if not args.headless and sys.stdout.isatty() and sys.stdin.isatty():
+            from tui_tts.ui.dashboard import run_dashboard
+
+            code = await run_dashboard(namespace)
+        else:
+            from tui_tts.headless import run_headless
+
+            code = await run_headless(namespace)
+    print(f"demo output: {output}", file=sys.stderr)
+    return code
