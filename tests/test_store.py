@@ -119,3 +119,21 @@ async def test_job_ids_arriving_together_share_one_commit_and_are_durable_at_onc
         assert store.commits - before == 1
         other = sqlite3.connect(tmp_path / "db.sqlite")
         assert other.execute("SELECT COUNT(job_id) FROM chunks").fetchone()[0] == 20
+
+
+async def test_a_version_1_database_is_migrated_in_place(tmp_path: Path) -> None:
+    from tui_tts.store.schema import MIGRATIONS
+
+    path = tmp_path / "old.sqlite"
+    raw = sqlite3.connect(path)
+    raw.executescript(MIGRATIONS[0])
+    raw.execute("INSERT INTO runs (id, run_key, input_path, input_hash, title, settings_json, engine, output_path, "
+                "output_format, state, total_chunks, created_at, updated_at) VALUES "
+                "('old', 'k', '/i', 'h', 't', '{}', 'local', '/o', 'mp3', 'done', 0, 0, 0)")  # fmt: skip
+    raw.execute("PRAGMA user_version=1")
+    raw.commit()
+    raw.close()
+    async with Store(path) as store:
+        row = await store.fetchone("SELECT id, stats_json FROM runs")
+        assert row is not None and row["id"] == "old" and row["stats_json"] is None
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2

@@ -55,6 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--headless", action="store_true", help="plain progress output, no dashboard")
     run.add_argument("--fresh", action="store_true", help="start over instead of resuming an unfinished run")
+    run.add_argument("--list-chapters", action="store_true", help="list the chapters with their size, and stop")
+    run.add_argument("--chapters", metavar="SPEC", help="only these chapters, e.g. 3-7 or 1,4,9-10")
+    run.add_argument("--include-front-matter", action="store_true",
+                     help="EPUB: also read the front matter, contents page and notes (skipped by default)")  # fmt: skip
     run.set_defaults(handler=_run_command)
 
     doctor = commands.add_parser("doctor", help="check ffmpeg, the config, the engine, its key and endpoint")
@@ -145,6 +149,10 @@ def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _run_command(args: argparse.Namespace) -> int:
+    if args.list_chapters:
+        from tui_tts.chapters import list_chapters
+
+        return list_chapters(args)
     if not args.headless and sys.stdout.isatty() and sys.stdin.isatty():
         from tui_tts.ui.dashboard import run_dashboard
 

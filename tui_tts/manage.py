@@ -84,7 +84,9 @@ async def show_command(args: argparse.Namespace) -> int:
             "MAX(finished_at) AS last, SUM(execution_ms) AS execution_ms FROM chunks WHERE run_id=?", (run.id,),
         )  # fmt: skip
         settings = await run_settings(store, run.id)
+        stats_row = await store.fetchone("SELECT stats_json FROM runs WHERE id=?", (run.id,))
     assert totals is not None
+    execution = json.loads(stats_row["stats_json"]) if stats_row and stats_row["stats_json"] else {}
     states: dict[str, int] = {}
     for record in records:
         states[record.state] = states.get(record.state, 0) + 1
@@ -98,7 +100,7 @@ async def show_command(args: argparse.Namespace) -> int:
         "mean_chunk_seconds": round(totals["mean_elapsed"] or 0.0, 3),
         "execution_seconds": round((totals["execution_ms"] or 0) / 1000, 2),
         "synthesis_wall_seconds": round((totals["last"] or 0) - (totals["first"] or 0), 2) if totals["first"] else 0,
-        "output_duration": run.output_duration, "failures": failures,
+        "output_duration": run.output_duration, "last_execution": execution, "failures": failures,
     }  # fmt: skip
     if args.json:
         print(json.dumps(report, indent=2))

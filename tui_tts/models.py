@@ -23,6 +23,8 @@ class Document:
 
     title: str
     sections: tuple[Section, ...]
+    author: str = ""
+    cover: bytes | None = field(default=None, repr=False)
 
     @property
     def char_count(self) -> int:

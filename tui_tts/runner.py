@@ -75,10 +75,10 @@ def audio_settings(settings: Settings) -> dict[str, object]:
     return {"engine": settings.engine, "max_chars": settings.run.max_chars, settings.engine: engine_section}
 
 
-def run_identity(input_bytes: bytes, settings: Settings) -> tuple[str, str]:
-    """(input hash, run key): the key is the input's content hash plus every audio-affecting setting."""
+def run_identity(input_bytes: bytes, settings: Settings, variant: dict[str, object] | None = None) -> tuple[str, str]:
+    """(input hash, run key): the input's content hash plus every audio-affecting setting and the chapter choice."""
     input_hash = hashlib.sha256(input_bytes).hexdigest()
-    blob = json.dumps({"input": input_hash, **audio_settings(settings)}, sort_keys=True)
+    blob = json.dumps({"input": input_hash, **audio_settings(settings), **(variant or {})}, sort_keys=True)
     return input_hash, hashlib.sha256(blob.encode()).hexdigest()
 
 
@@ -154,10 +154,20 @@ class RunController:
         return self.data_dir / "runs" / self.plan.run.id / "chunks"
 
     async def prepare(
-        self, input_path: Path, input_bytes: bytes, document: Document, output: Path, fresh: bool = False
+        self,
+        input_path: Path,
+        input_bytes: bytes,
+        document: Document,
+        output: Path,
+        fresh: bool = False,
+        variant: dict[str, object] | None = None,
     ) -> RunPlan:
-        """Find the run this input and these settings already have (unless fresh), or create it; reconcile disk."""
-        input_hash, run_key = run_identity(input_bytes, self.settings)
+        """Find the run this input and these settings already have (unless fresh), or create it; reconcile disk.
+
+        `variant` holds choices that change what is read (e.g. the chapters selected); they are part of the identity.
+        """
+        variant = {key: value for key, value in (variant or {}).items() if value}
+        input_hash, run_key = run_identity(input_bytes, self.settings, variant)
         existing = None if fresh else await find_run(self.store, run_key)
         if existing is None:
             chunks = chunk_document(document, self.settings.run.max_chars)
@@ -170,9 +180,10 @@ class RunController:
                 output_format=self.settings.output.format, state="active", total_chunks=len(chunks),
                 created_at=time.time(), finished_at=None, output_duration=None,
             )  # fmt: skip
-            settings_json = json.dumps(audio_settings(self.settings), sort_keys=True)
+            identity = {**audio_settings(self.settings), **variant}
+            settings_json = json.dumps(identity, sort_keys=True)
             previous = None if fresh else await latest_settings_for_input(self.store, input_hash)
-            changed = settings_changes(json.loads(previous[1]), audio_settings(self.settings)) if previous else []
+            changed = settings_changes(json.loads(previous[1]), identity) if previous else []
             await create_run(self.store, run, settings_json, document, chunks)
             self.plan = RunPlan(run, chunks, list(chunks), {}, {}, False, 0, 0, tuple(changed))
         else:
@@ -241,9 +252,11 @@ class RunController:
         self.chunk_dir.mkdir(parents=True, exist_ok=True)
         outcome = RunOutcome()
         first_time, self._started = not self._started, True
+        commits_before = self.store.commits
         try:  # a later call (after retry_failed) runs what was put back in the queue
             await self.scheduler.run(self.plan.todo if first_time else [], self.plan.attempts)
         finally:
+            update_run(self.store, self.plan.run.id, stats_json=json.dumps(self.execution_stats(commits_before)))
             await self.store.flush()
         if self.scheduler.abort_reason:
             update_run(self.store, self.plan.run.id, state="stopped")
@@ -272,6 +285,20 @@ class RunController:
         run = self.plan.run
         return await stitch_run(self.store, self.ffmpeg, self.settings, self.data_dir, run, records,
                                 Path(run.output_path), run.output_format, self.bus)  # fmt: skip
+
+    def execution_stats(self, commits_before: int = 0) -> dict[str, object]:
+        """Counters of this execution: store commits and rows, concurrency, and the engine's requests."""
+        stats: dict[str, object] = {
+            "commits": self.store.commits - commits_before,
+            "rows_written": self.store.rows_written,
+            "state_changes": self._recorder.state_changes if self._recorder else 0,
+            "peak_in_flight": self.scheduler.peak_in_flight,
+        }
+        for name in ("requests", "submissions", "cancels", "reattached"):
+            value = getattr(self.engine, name, None)
+            if value is not None:
+                stats[name] = dict(value) if isinstance(value, dict) else value
+        return stats
 
     async def retry_failed(self) -> int:
         """Put every chunk that failed for good back in the queue. Returns how many."""

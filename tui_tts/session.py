@@ -16,7 +16,7 @@ from tui_tts.models import Document
 from tui_tts.progress import RunStats
 from tui_tts.runner import DATABASE_NAME, RunController, RunPlan, check_output_path, default_output_path
 from tui_tts.store import Store
-from tui_tts.text.loading import load_document, read_input_bytes
+from tui_tts.text.loading import load_document, read_input_bytes, select_chapters
 
 
 @dataclass
@@ -40,7 +40,11 @@ async def open_session(args: argparse.Namespace) -> AsyncIterator[Session]:
     settings = load_settings(args.config, run_overrides(args))
     input_path = Path(args.input)
     input_bytes = read_input_bytes(input_path)
-    document = load_document(input_path, input_bytes)
+    include_front_matter = bool(getattr(args, "include_front_matter", False))
+    document = load_document(input_path, input_bytes, include_front_matter)
+    chapters = getattr(args, "chapters", None) or ""
+    if chapters:
+        document = select_chapters(document, chapters)
     output = Path(args.output) if args.output else default_output_path(input_path, settings.output.format)
     check_output_path(output, input_path)
     ffmpeg = find_ffmpeg(settings.output.ffmpeg)
@@ -50,7 +54,10 @@ async def open_session(args: argparse.Namespace) -> AsyncIterator[Session]:
     try:
         async with Store(data_dir / DATABASE_NAME) as store:
             controller = RunController(settings, store, engine, ffmpeg, data_dir, bus)
-            plan = await controller.prepare(input_path, input_bytes, document, output, fresh=args.fresh)
+            variant = {"chapters": chapters, "front_matter": include_front_matter}
+            plan = await controller.prepare(
+                input_path, input_bytes, document, output, fresh=args.fresh, variant=variant
+            )
             stats = RunStats(len(plan.chunks), plan.done)
             spent = await store.fetchone("SELECT SUM(cost) AS spend FROM chunks WHERE run_id=?", (plan.run.id,))
             stats.spend = float(spent["spend"] or 0.0) if spent else 0.0  # what earlier sessions of this run paid

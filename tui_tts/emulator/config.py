@@ -51,6 +51,7 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--workers", type=int, default=4, help="jobs run at once (default 4)")
     parser.add_argument("--latency", type=float, default=1.0, help="seconds each job takes (default 1.0)")
     parser.add_argument("--latency-per-char", type=float, default=0.0, help="extra seconds per character")
+    parser.add_argument("--jitter", type=float, default=0.1, help="latency varies by +/- this fraction (default 0.1)")
     parser.add_argument("--audio", choices=["tone", "speech"], default="tone",
                         help="a cheap tone, or real speech from the local engine")  # fmt: skip
     parser.add_argument("--seconds-per-char", type=float, default=0.06, help="tone length per character")
@@ -68,7 +69,8 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
 def config_from_arguments(args: argparse.Namespace, api_key: str | None) -> EmulatorConfig:
     return EmulatorConfig(
         endpoint_id=args.endpoint, api_key=api_key, workers=args.workers, latency=args.latency,
-        latency_per_char=args.latency_per_char, audio=args.audio, seconds_per_char=args.seconds_per_char,
+        latency_per_char=args.latency_per_char, jitter=args.jitter, audio=args.audio,
+        seconds_per_char=args.seconds_per_char,
         audio_field=args.audio_field, http_error_rate=args.http_error_rate, reset_rate=args.reset_rate,
         fail_rate=args.fail_rate, timeout_rate=args.timeout_rate, bad_audio_rate=args.bad_audio_rate,
         lost_output_rate=args.lost_output_rate, stuck_rate=args.stuck_rate, lose_job_rate=args.lose_job_rate,

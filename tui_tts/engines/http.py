@@ -29,7 +29,8 @@ def make_client(base_url: str, headers: Mapping[str, str], read_timeout: float, 
         base_url=base_url,
         headers=dict(headers),
         timeout=httpx.Timeout(connect=CONNECT_TIMEOUT, read=read_timeout, write=WRITE_TIMEOUT, pool=None),
-        limits=httpx.Limits(max_connections=max(16, concurrency * 2), max_keepalive_connections=max(16, concurrency)),
+        # httpcore scans every pooled connection on each request: room for the concurrency, not much more.
+        limits=httpx.Limits(max_connections=concurrency + 8, max_keepalive_connections=concurrency + 8),
         follow_redirects=True,
     )
 

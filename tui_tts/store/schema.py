@@ -67,6 +67,10 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX events_by_run ON events (run_id, id);
     """,
+    # 2: counters of the last execution of a run (commits, requests, ...), for `show` and the benchmarks.
+    """
+    ALTER TABLE runs ADD COLUMN stats_json TEXT
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,4 +1,4 @@
-"""Load an input file (txt or Markdown) into a Document of titled sections."""
+"""Load an input file (txt, Markdown or EPUB) into a Document of titled sections."""
 
 from __future__ import annotations
 
@@ -28,11 +28,16 @@ def read_input_bytes(path: Path) -> bytes:
         raise InputError(f"cannot read input file {path}: {exc.strerror}") from None
 
 
-def load_document(path: Path, data: bytes | None = None) -> Document:
-    """Load txt or Markdown. Raises InputError for anything a person must fix."""
+def load_document(path: Path, data: bytes | None = None, include_front_matter: bool = False) -> Document:
+    """Load txt, Markdown or EPUB. Raises InputError for anything a person must fix."""
     raw = read_input_bytes(path) if data is None else data
     if not raw.strip():
         raise InputError(f"input file is empty: {path}")
+    if path.suffix.lower() == ".epub":
+        from tui_tts.text.epub import EpubOptions, load_epub
+
+        options = EpubOptions(include_front_matter=include_front_matter, include_notes=include_front_matter)
+        return load_epub(raw, str(path), options)
     text, _encoding = decode_text(raw, str(path))
     title = path.stem
     if path.suffix.lower() in MARKDOWN_SUFFIXES:
@@ -43,6 +48,23 @@ def load_document(path: Path, data: bytes | None = None) -> Document:
     if not sections:
         raise InputError(f"input file has no speakable text: {path}")
     return Document(title=title, sections=tuple(sections))
+
+
+def select_chapters(document: Document, selection: str) -> Document:
+    """Keep the chapters named by a selection such as '3-7', '1,4,9-10' (1-based, in document order)."""
+    wanted: set[int] = set()
+    count = len(document.sections)
+    for part in [p.strip() for p in selection.split(",") if p.strip()]:
+        first, _, last = part.partition("-")
+        try:
+            start, end = int(first), int(last or first)
+        except ValueError:
+            raise InputError(f"--chapters {selection!r}: use numbers and ranges like 3-7 or 1,4,9-10") from None
+        if not 1 <= start <= end <= count:
+            raise InputError(f"--chapters {selection!r}: the book has chapters 1 to {count}")
+        wanted.update(range(start, end + 1))
+    sections = tuple(section for number, section in enumerate(document.sections, 1) if number in wanted)
+    return Document(document.title, sections, document.author, document.cover)
 
 
 def normalize_paragraphs(text: str) -> str:

@@ -1,0 +1,54 @@
+"""One stitching method over a list of chunk files, run in a process of its own: ours, pydub, or a byte copy."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import sys
+from pathlib import Path
+
+
+def ours(paths: list[Path], output: Path, work: Path) -> None:
+    from tui_tts.audio.ffmpeg import find_ffmpeg
+    from tui_tts.audio.probe import probe_file
+    from tui_tts.audio.stitch import ChunkAudio, stitch
+
+    pieces = [ChunkAudio(path, probe_file(path)) for path in paths]
+    format_name = output.suffix.lstrip(".")
+    asyncio.run(stitch(find_ffmpeg(), pieces, output, format_name, "64k", work))
+
+
+def pydub_way(paths: list[Path], output: Path) -> None:
+    """The old code path: decode every chunk into memory, `+=` them, export."""
+    import imageio_ffmpeg
+    from pydub import AudioSegment
+
+    AudioSegment.converter = imageio_ffmpeg.get_ffmpeg_exe()
+    combined = AudioSegment.empty()
+    for path in paths:
+        kind = path.suffix.lstrip(".")  # naming the codec skips ffprobe, which the bundled ffmpeg lacks
+        combined += AudioSegment.from_file(path, format=kind, codec=None if kind == "wav" else kind)
+    combined.export(output, format=output.suffix.lstrip("."), bitrate="64k")
+
+
+def byte_copy(paths: list[Path], output: Path) -> None:
+    """The floor: the same bytes copied into one file (not valid audio for WAV; a speed reference only)."""
+    with output.open("wb") as sink:
+        for path in paths:
+            with path.open("rb") as source:
+                shutil.copyfileobj(source, sink)
+
+
+def main() -> None:
+    method, list_file, output = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    paths = [Path(line) for line in list_file.read_text().splitlines() if line]
+    if method == "ours":
+        ours(paths, output, output.parent / f"work-{output.stem}")
+    elif method == "pydub":
+        pydub_way(paths, output)
+    else:
+        byte_copy(paths, output)
+
+
+if __name__ == "__main__":
+    main()

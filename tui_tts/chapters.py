@@ -1,0 +1,40 @@
+"""`tui-tts run BOOK --list-chapters`: the chapters, their size and the audio they should make, before paying."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from tui_tts.config import load_settings
+from tui_tts.errors import EXIT_OK
+from tui_tts.progress import format_duration
+from tui_tts.text.chunking import chunk_document
+from tui_tts.text.loading import load_document, read_input_bytes, select_chapters
+
+# About 175 words a minute at ~5.7 characters a word (with the space): speech runs near 16 characters a second.
+CHARACTERS_PER_SECOND = 16.0
+
+
+def list_chapters(args: argparse.Namespace) -> int:
+    from tui_tts.cli import run_overrides
+
+    settings = load_settings(args.config, run_overrides(args))
+    path = Path(args.input)
+    document = load_document(path, read_input_bytes(path), bool(args.include_front_matter))
+    numbered = list(enumerate(document.sections, 1))
+    if args.chapters:
+        chosen = set(select_chapters(document, args.chapters).sections)
+        numbered = [(number, section) for number, section in numbered if section in chosen]
+    byline = f" by {document.author}" if document.author else ""
+    print(f"{document.title}{byline}: {len(document.sections)} chapters")
+    total_chars = 0
+    for number, section in numbered:
+        characters = len(section.text)
+        total_chars += characters
+        print(f"{number:>4}  {section.title[:60]:<60}  {characters:>8,} chars  "
+              f"~{format_duration(characters / CHARACTERS_PER_SECOND)}")  # fmt: skip
+    chunks = len(chunk_document(document, settings.run.max_chars))
+    print(f"      {'selected' if args.chapters else 'all'}: {total_chars:,} characters, about "
+          f"{format_duration(total_chars / CHARACTERS_PER_SECOND)} of audio; the whole book is {chunks} chunks "
+          f"at max_chars {settings.run.max_chars}")  # fmt: skip
+    return EXIT_OK
