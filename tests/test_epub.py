@@ -20,18 +20,19 @@ def page(name: str, title: str, body: str) -> epub.EpubHtml:
     return item
 
 
-def build_epub(path: Path) -> Path:
+def build_epub(path: Path, cover: bytes = PNG) -> Path:
     book = epub.EpubBook()
     book.set_identifier("test-book")
     book.set_title("The Test Book")
     book.add_author("Ada Author")
-    book.set_cover("cover.png", PNG)
+    book.set_cover("cover.jpg" if cover.startswith(b"\xff\xd8") else "cover.png", cover)
     title = page("title.xhtml", "Title Page", "<h1>The Test Book</h1><p>Copyright 1900 by nobody.</p>")
     one = page("one.xhtml", "One", "<h1>Chapter One</h1><p>The first words of the story."
                '<a epub:type="noteref" href="notes.xhtml#n1">1</a> And more.<sup>2</sup></p>'
                '<aside epub:type="footnote" id="fn-local"><p>A footnote never read.</p></aside>')  # fmt: skip
     both = page("both.xhtml", "Two", '<section id="two"><h2>Chapter Two</h2><p>Second chapter text.</p></section>'
-                '<section id="three"><h2>Chapter Three</h2><p>Third chapter text, same file.</p></section>')  # fmt: skip
+                '<section id="three"><h2>Chapter Three</h2><p>Third chapter text, same file.</p>'
+                "</section>")  # fmt: skip
     notes = page("notes.xhtml", "Notes", '<h1>Notes</h1><p id="n1">1. An endnote never read.</p>')
     for item in (title, one, both, notes):
         book.add_item(item)

@@ -16,7 +16,7 @@ from tui_tts import __version__
 from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError
 from tui_tts.store import StoreError
 
-AUDIO_FORMATS = ("mp3", "opus", "flac", "wav")
+AUDIO_FORMATS = ("mp3", "opus", "flac", "wav", "m4b")
 
 
 def _positive_int(text: str) -> int:

@@ -16,7 +16,7 @@ APP_NAME = "tui-tts"
 CONFIG_ENV = "TUI_TTS_CONFIG"
 DATA_DIR_ENV = "TUI_TTS_DATA_DIR"
 
-OutputFormat = Literal["mp3", "opus", "flac", "wav"]
+OutputFormat = Literal["mp3", "opus", "flac", "wav", "m4b"]
 EngineName = Literal["local", "runpod", "openai"]
 
 

@@ -155,12 +155,21 @@ async def stitch_command(args: argparse.Namespace) -> int:
         run = await resolve_run(store, args.run)
         output = Path(args.output) if args.output else Path(run.output_path)
         format_name = output.suffix.lower().lstrip(".") or run.output_format
-        if format_name not in {"mp3", "opus", "flac", "wav"}:
-            raise UserError(f"unknown output format {format_name!r}: use .mp3, .opus, .flac or .wav")
+        if format_name not in {"mp3", "opus", "flac", "wav", "m4b"}:
+            raise UserError(f"unknown output format {format_name!r}: use .mp3, .opus, .flac, .wav or .m4b")
         check_output_path(output, Path(run.input_path))
         ffmpeg = find_ffmpeg(settings.output.ffmpeg)
         records = await load_chunks(store, run.id)
-        result = await stitch_run(store, ffmpeg, settings, data_dir, run, records, output, format_name, EventBus())
+        document = None
+        if format_name == "m4b":  # the title, author and cover come from the book itself, when it is still there
+            from tui_tts.text.loading import load_document
+
+            try:
+                document = load_document(Path(run.input_path))
+            except UserError:
+                document = None
+        result = await stitch_run(store, ffmpeg, settings, data_dir, run, records, output, format_name, EventBus(),
+                                  document)  # fmt: skip
     print(f"wrote {result.path} ({format_duration(result.duration)}, {result.size_bytes / 1e6:.1f} MB)",
           file=sys.stderr)  # fmt: skip
     print(result.path)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui_tts.audio.ffmpeg import Ffmpeg
+from tui_tts.audio.m4b import BookMetadata, chapter_starts
 from tui_tts.audio.probe import EXTENSIONS, AudioError, probe_file
 from tui_tts.audio.stitch import ChunkAudio, StitchResult, stitch
 from tui_tts.config import Settings
@@ -31,6 +32,7 @@ from tui_tts.store.runs import (
     find_run,
     latest_settings_for_input,
     load_chunks,
+    section_titles,
     update_run,
 )
 from tui_tts.text.chunking import chunk_document
@@ -147,6 +149,7 @@ class RunController:
         self._resume_jobs: dict[int, str] = {}
         self._interrupted = False
         self._started = False
+        self.document: Document | None = None
 
     @property
     def chunk_dir(self) -> Path:
@@ -166,6 +169,7 @@ class RunController:
 
         `variant` holds choices that change what is read (e.g. the chapters selected); they are part of the identity.
         """
+        self.document = document
         variant = {key: value for key, value in (variant or {}).items() if value}
         input_hash, run_key = run_identity(input_bytes, self.settings, variant)
         existing = None if fresh else await find_run(self.store, run_key)
@@ -284,7 +288,7 @@ class RunController:
         assert self.plan is not None
         run = self.plan.run
         return await stitch_run(self.store, self.ffmpeg, self.settings, self.data_dir, run, records,
-                                Path(run.output_path), run.output_format, self.bus)  # fmt: skip
+                                Path(run.output_path), run.output_format, self.bus, self.document)  # fmt: skip
 
     def execution_stats(self, commits_before: int = 0) -> dict[str, object]:
         """Counters of this execution: store commits and rows, concurrency, and the engine's requests."""
@@ -367,8 +371,12 @@ async def stitch_run(
     output: Path,
     format_name: str,
     bus: EventBus,
+    document: Document | None = None,
 ) -> StitchResult:
-    """Join a run's chunk audio, in order, into output; record the result on the run."""
+    """Join a run's chunk audio, in order, into output; record the result on the run.
+
+    An M4B gets a chapter per section at the measured chunk boundaries, and the document's title, author and cover.
+    """
     pieces = [ChunkAudio(Path(r.audio_path), r.facts) for r in records if r.audio_path and r.facts]
     if len(pieces) != len(records) or any(r.state != ChunkState.DONE for r in records):
         missing = sum(1 for r in records if r.state != ChunkState.DONE)
@@ -378,8 +386,15 @@ async def stitch_run(
     def progressed(done: float, total: float) -> None:
         bus.emit(StitchProgressed(done, total))
 
+    book = None
+    if format_name == "m4b":
+        titles = await section_titles(store, run.id)
+        chapters = chapter_starts([r.chunk.section for r in records], [p.facts.duration for p in pieces], titles)
+        book = BookMetadata(run.title if document is None else document.title,
+                            document.author if document else "", document.cover if document else None,
+                            tuple(chapters))  # fmt: skip
     result = await stitch(ffmpeg, pieces, output, format_name, settings.output.bitrate,
-                          data_dir / "runs" / run.id / "stitch", progressed)  # fmt: skip
+                          data_dir / "runs" / run.id / "stitch", progressed, book)  # fmt: skip
     update_run(store, run.id, state="done", finished_at=time.time(), output_path=str(output.resolve()),
                output_format=format_name, output_duration=result.duration, output_bytes=result.size_bytes)  # fmt: skip
     bus.emit(StitchFinished(str(result.path), result.duration, result.size_bytes, result.copied))

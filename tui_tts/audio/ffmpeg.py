@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from tui_tts.errors import FfmpegError
 
@@ -92,3 +93,12 @@ async def run_ffmpeg(
         if "No space left on device" in stderr:
             raise FfmpegError(f"ffmpeg could not write the output: no space left on device ({last})")
         raise FfmpegError(f"ffmpeg failed: {last}")
+
+
+async def image_decodes(ffmpeg: Ffmpeg, path: Path) -> bool:
+    """True when ffmpeg can decode the image (a cover picture) at all."""
+    try:
+        await run_ffmpeg(ffmpeg, ["-i", str(path), "-frames:v", "1", "-f", "null", "-"])
+    except FfmpegError:
+        return False
+    return True

@@ -7,13 +7,15 @@ stays flat however many chunks there are.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui_tts.audio.ffmpeg import Ffmpeg, run_ffmpeg
+from tui_tts.audio.ffmpeg import Ffmpeg, image_decodes, run_ffmpeg
+from tui_tts.audio.m4b import BookMetadata, cover_file, m4b_arguments, verify_m4b, write_ffmetadata
 from tui_tts.audio.probe import EXTENSIONS, AudioError, probe_file
 from tui_tts.errors import FfmpegError
 from tui_tts.models import AudioFacts
@@ -42,6 +44,8 @@ FORMATS = {
         "wav", "wav", frozenset({"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_u8"}),
         ("-c:a", "pcm_s16le"), ("-rf64", "auto"),
     ),
+    # Separately encoded AAC chunks each carry their own priming: an audiobook is always one encode.
+    "m4b": OutputFormat("m4b", "mp4", frozenset(), ("-c:a", "aac", "-b:a", "{bitrate}"), ("-movflags", "+faststart")),
 }  # fmt: skip
 
 # How to re-encode one odd chunk so that it matches the majority's stream parameters.
@@ -107,8 +111,12 @@ async def stitch(
     bitrate: str,
     work_dir: Path,
     on_progress: Callable[[float, float], None] | None = None,
+    book: BookMetadata | None = None,
 ) -> StitchResult:
-    """Join chunks in order into output (written to a temp file, verified, then renamed into place)."""
+    """Join chunks in order into output (written to a temp file, verified, then renamed into place).
+
+    For M4B, `book` gives the chapters, tags and cover.
+    """
     if not chunks:
         raise FfmpegError("nothing to stitch: no chunk audio")
     target = FORMATS[format_name]
@@ -131,10 +139,21 @@ async def stitch(
         "-y", "-f", "concat", "-safe", "0", "-i", str(list_path),
         "-map", "0:a", "-vn", "-map_metadata", "-1", *codec_args, *target.extra, "-f", target.muxer, str(partial),
     ]  # fmt: skip
+    if format_name == "m4b":
+        book = book or BookMetadata(output.stem)
+        metadata = work_dir / "chapters.ffmetadata"
+        write_ffmetadata(metadata, book, expected)
+        cover = cover_file(work_dir, book.cover) if book.cover else None
+        if cover is not None and not await image_decodes(ffmpeg, cover):
+            book = dataclasses.replace(book, cover=None)  # a broken cover must never cost the audiobook
+            cover = None
+        args = ["-y", *m4b_arguments(list_path, metadata, cover, bitrate), str(partial)]
     progress = (lambda seconds: on_progress(min(seconds, expected), expected)) if on_progress else None
     try:
         await run_ffmpeg(ffmpeg, args, progress)
         duration = verify_output(partial, expected)
+        if format_name == "m4b" and book is not None:
+            verify_m4b(partial, book)
         os.replace(partial, output)
     finally:
         partial.unlink(missing_ok=True)
