@@ -152,7 +152,8 @@ def test_the_api_key_appears_nowhere(tmp_path: Path) -> None:
                         env={"RUNPOD_API_KEY": secret[::-1]})  # fmt: skip
         assert wrong.returncode == 2 and "refused the API key" in wrong.stderr
         doctor = run_cli("doctor", "-c", str(config), "--data-dir", str(data), env=env)
-        assert doctor.returncode == 0, doctor.stdout + doctor.stderr
+        # The emulator injects 5xx on every route, /health too: doctor may rightly report the endpoint as bad.
+        assert doctor.returncode in (0, 1), doctor.stdout + doctor.stderr
         assert "RUNPOD_API_KEY is set" in doctor.stdout
         everything = good.stdout + good.stderr + wrong.stdout + wrong.stderr + doctor.stdout + doctor.stderr
         for path in data.rglob("*"):
