@@ -52,7 +52,7 @@ def log_text(app: DashboardApp) -> str:
 
 @asynccontextmanager
 async def live_dashboard(
-    tmp_path: Path, config: EmulatorConfig, **run: Any
+    tmp_path: Path, config: EmulatorConfig, cost: str | None = None, **run: Any
 ) -> AsyncIterator[tuple[DashboardApp, Pilot[Any], Emulator]]:
     book = tmp_path / "book.txt"
     book.write_text(BOOK, encoding="utf-8")
@@ -65,7 +65,7 @@ async def live_dashboard(
                                   data_dir=str(tmp_path / "data"), engine=None, concurrency=None, sequential=False,
                                   max_chars=None, format=None, headless=False, fresh=False)  # fmt: skip
         async with open_session(args) as session:
-            app = DashboardApp(session)
+            app = DashboardApp(session, cost_to_confirm=cost)
             async with app.run_test(size=(100, 30)) as pilot:
                 yield app, pilot, emulator
 
@@ -125,6 +125,25 @@ async def test_errors_reach_the_log_and_r_retries_failed_chunks(tmp_path: Path) 
         assert grid.state_of(0).value == "done"
         await pilot.press("q")
     assert app.exit_code == 0
+
+
+async def test_a_paid_run_waits_for_confirmation(tmp_path: Path) -> None:
+    from tui_tts.ui.screens import ConfirmCostScreen
+
+    async with live_dashboard(tmp_path, EmulatorConfig(latency=0.05), cost="about $3.20") as (app, pilot, emulator):
+        await until(pilot, lambda: isinstance(app.screen, ConfirmCostScreen))
+        await pilot.pause(0.3)
+        assert emulator.stats()["total_requests"] == 0  # nothing is sent before the person says yes
+        await pilot.press("y")
+        await until(pilot, lambda: app.finished)
+        assert app.exit_code == 0 and emulator.stats()["submitted"] == len(app.session.plan.chunks)
+        await pilot.press("q")
+    (tmp_path / "no").mkdir()
+    async with live_dashboard(tmp_path / "no", EmulatorConfig(latency=0.05), cost="about $3.20") as (app, pilot, emu):
+        await until(pilot, lambda: isinstance(app.screen, ConfirmCostScreen))
+        await pilot.press("n")
+        await until(pilot, lambda: not app.is_running)
+        assert emu.stats()["total_requests"] == 0
 
 
 # ----- snapshots with fixed data -----

@@ -6,13 +6,11 @@ import argparse
 from pathlib import Path
 
 from tui_tts.config import load_settings
+from tui_tts.cost import CHARACTERS_PER_SECOND, estimate_cost
 from tui_tts.errors import EXIT_OK
 from tui_tts.progress import format_duration
 from tui_tts.text.chunking import chunk_document
 from tui_tts.text.loading import load_document, read_input_bytes, select_chapters
-
-# About 175 words a minute at ~5.7 characters a word (with the space): speech runs near 16 characters a second.
-CHARACTERS_PER_SECOND = 16.0
 
 
 def list_chapters(args: argparse.Namespace) -> int:
@@ -34,7 +32,9 @@ def list_chapters(args: argparse.Namespace) -> int:
         print(f"{number:>4}  {section.title[:60]:<60}  {characters:>8,} chars  "
               f"~{format_duration(characters / CHARACTERS_PER_SECOND)}")  # fmt: skip
     chunks = len(chunk_document(document, settings.run.max_chars))
+    estimate = estimate_cost(settings, total_chars)
+    cost = f", about ${estimate.dollars:.2f} with engine {settings.engine}" if estimate.paid else ""
     print(f"      {'selected' if args.chapters else 'all'}: {total_chars:,} characters, about "
-          f"{format_duration(total_chars / CHARACTERS_PER_SECOND)} of audio; the whole book is {chunks} chunks "
-          f"at max_chars {settings.run.max_chars}")  # fmt: skip
+          f"{format_duration(total_chars / CHARACTERS_PER_SECOND)} of audio{cost}; the whole book is {chunks} "
+          f"chunks at max_chars {settings.run.max_chars}")  # fmt: skip
     return EXIT_OK

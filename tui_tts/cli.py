@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--headless", action="store_true", help="plain progress output, no dashboard")
     run.add_argument("--fresh", action="store_true", help="start over instead of resuming an unfinished run")
+    run.add_argument("--yes", action="store_true", help="start a paid run without asking (headless needs it)")
     run.add_argument("--list-chapters", action="store_true", help="list the chapters with their size, and stop")
     run.add_argument("--chapters", metavar="SPEC", help="only these chapters, e.g. 3-7 or 1,4,9-10")
     run.add_argument("--include-front-matter", action="store_true",
@@ -95,6 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
         add_common(command)
         command.add_argument("--concurrency", type=_positive_int, metavar="N", help="how many chunks at once")
         command.add_argument("--sequential", action="store_true", help="one chunk at a time")
+        command.add_argument("--yes", action="store_true", help="start a paid run without asking")
         command.set_defaults(handler=_manage("resume_command", only_failed=name == "retry"))
     stitch = commands.add_parser("stitch", help="join a finished run's chunks into a file (again)")
     stitch.add_argument("run", help="run id, a unique prefix of it, or 'last'")

@@ -63,6 +63,7 @@ class RunpodSettings(_Section):
     audio_field: str = "audio_base64"
     policy: dict[str, int | bool] = Field(default_factory=dict)
     cost_per_second: Annotated[float, Field(ge=0)] = 0.0
+    realtime_factor: Annotated[float, Field(gt=0, le=100)] = 0.1
     poll_initial: Annotated[float, Field(gt=0, le=60)] = 0.25
     poll_max: Annotated[float, Field(gt=0, le=300)] = 5.0
     runsync_wait_ms: Annotated[int, Field(ge=1000, le=300_000)] = 60_000
@@ -89,6 +90,7 @@ class OpenAISettings(_Section):
     response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
     speed: Annotated[float, Field(ge=0.25, le=4.0)] = 1.0
     request_timeout: Annotated[float, Field(gt=0)] = 120.0
+    cost_per_million_characters: Annotated[float, Field(ge=0)] = 0.0
 
 
 class Settings(_Section):

@@ -20,7 +20,7 @@ async def run_demo(args: argparse.Namespace) -> int:
     async with running_emulator(faults) as (url, _emulator):
         namespace = argparse.Namespace(
             input=str(SAMPLE), output=str(output), config=None, data_dir=str(data_dir), engine="runpod",
-            concurrency=4, sequential=False, max_chars=120, format=None, headless=args.headless, fresh=True,
+            concurrency=4, sequential=False, max_chars=120, format=None, headless=args.headless, fresh=True, yes=True,
             settings_overrides={"runpod": {"endpoint_url": url, "poll_initial": 0.2, "cost_per_second": 0.00031},
                                 "run": {"retry_base_delay": 0.5}},
         )  # fmt: skip

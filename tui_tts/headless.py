@@ -6,7 +6,8 @@ import argparse
 import dataclasses
 import sys
 
-from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK
+from tui_tts.cost import estimate_cost
+from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, UserError
 from tui_tts.progress import HeadlessProgress, format_duration
 from tui_tts.session import open_session
 
@@ -34,6 +35,11 @@ async def run_headless(args: argparse.Namespace) -> int:
                 print(f"no failed chunks in run {plan.run.id}", file=sys.stderr)
                 return EXIT_OK
             session.controller.plan = plan = dataclasses.replace(plan, todo=failed)
+        estimate = estimate_cost(session.settings, sum(len(chunk.text) for chunk in plan.todo))
+        if estimate.paid and not getattr(args, "yes", False):
+            raise UserError(f"this run would cost money: {estimate.describe()}; add --yes to start it")
+        if estimate.paid:
+            print(f"estimated: {estimate.describe()}", file=sys.stderr)
         progress = HeadlessProgress(session.stats)
         session.bus.subscribe(progress)
         install_interrupt_handler(session.controller.interrupt)

@@ -141,7 +141,7 @@ async def resume_command(args: argparse.Namespace, only_failed: bool) -> int:
     namespace = argparse.Namespace(
         input=str(input_path), output=args.output or run.output_path, config=args.config, data_dir=args.data_dir,
         engine=None, concurrency=args.concurrency, sequential=args.sequential, max_chars=None, format=None,
-        headless=True, fresh=False, settings_overrides=overrides, only_failed=only_failed,
+        headless=True, fresh=False, settings_overrides=overrides, only_failed=only_failed, yes=args.yes,
     )  # fmt: skip
     return await run_headless(namespace)
 

@@ -72,7 +72,8 @@ def audio_settings(settings: Settings) -> dict[str, object]:
     """The settings that change the audio. Two runs differing only elsewhere (concurrency, output) share chunks."""
     engine_section = getattr(settings, settings.engine).model_dump()
     for key in ("api_key_env", "request_timeout", "cost_per_second", "poll_initial", "poll_max", "mode",
-                "runsync_wait_ms", "job_deadline", "backend"):  # fmt: skip
+                "runsync_wait_ms", "job_deadline", "backend", "realtime_factor",
+                "cost_per_million_characters"):  # fmt: skip
         engine_section.pop(key, None)
     return {"engine": settings.engine, "max_chars": settings.run.max_chars, settings.engine: engine_section}
 

@@ -33,7 +33,7 @@ from tui_tts.progress import format_duration
 from tui_tts.session import Session
 from tui_tts.ui.chunk_grid import ChunkGrid
 from tui_tts.ui.header import RunHeader
-from tui_tts.ui.screens import ChunkDetailsScreen, HelpScreen, QuitScreen, describe_chunk
+from tui_tts.ui.screens import ChunkDetailsScreen, ConfirmCostScreen, HelpScreen, QuitScreen, describe_chunk
 
 LOG_LINES = 2000
 _STATE_OF = {ChunkStarted: ChunkState.RUNNING, ChunkSucceeded: ChunkState.DONE, ChunkRetryScheduled: ChunkState.RETRY,
@@ -57,8 +57,10 @@ class DashboardApp(App[int]):
         Binding("q", "quit_run", "Quit", id="quit"),
     ]
 
-    def __init__(self, session: Session, *, autostart: bool = True, clock_text: str | None = None) -> None:
+    def __init__(self, session: Session, *, autostart: bool = True, clock_text: str | None = None,
+                 cost_to_confirm: str | None = None) -> None:  # fmt: skip
         super().__init__()
+        self.cost_to_confirm = cost_to_confirm
         self.session = session
         self.controller = session.controller
         self.scheduler = session.controller.scheduler
@@ -91,7 +93,17 @@ class DashboardApp(App[int]):
         else:
             self.log_line("info", f"new run {plan.run.id}: {len(plan.chunks)} chunks")
         self.refresh_header()
-        if self.autostart:
+        if self.autostart and self.cost_to_confirm:
+
+            def answered(start: bool | None) -> None:
+                if start:
+                    self.start_run()
+                else:
+                    self.finished = True
+                    self.quit_now(cancel_jobs=False)
+
+            self.push_screen(ConfirmCostScreen(self.cost_to_confirm), answered)
+        elif self.autostart:
             self.start_run()
 
     # ----- the run -----

@@ -114,3 +114,29 @@ class HelpScreen(ModalScreen[None]):
 
     def action_dismiss(self, result: None = None) -> None:  # type: ignore[override]
         self.dismiss(None)
+
+
+class ConfirmCostScreen(ModalScreen[bool]):
+    """Asked before a paid run starts: what it should cost, and whether to go on."""
+
+    BINDINGS = [
+        Binding("y", "choose(True)", "Start", id="cost-start"),
+        Binding("n,escape,q", "choose(False)", "Quit", id="cost-quit"),
+    ]
+
+    def __init__(self, description: str) -> None:
+        super().__init__()
+        self.description = description
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="quit-dialog"):
+            yield Static(f"[b]This run costs money.[/b]\nEstimated: {self.description}.\n"
+                         "The spend shown while it runs is measured from each job's executionTime.")  # fmt: skip
+            yield Button("Start (y)", id="start", variant="primary")
+            yield Button("Quit (n)", id="quit")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "start")
+
+    def action_choose(self, start: bool) -> None:
+        self.dismiss(start)

@@ -1,0 +1,55 @@
+"""Cost preview: what a paid run should cost is shown, and confirmed, before anything is paid for."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.test_cli import tui_tts
+from tests.test_remote_runs import free_port, start_server, wait_for_port
+from tui_tts.config import load_settings
+from tui_tts.cost import estimate_cost
+
+BOOK = "The rabbit ran on and on past the hedge. " * 100  # 4,100 characters
+
+
+def test_estimates_for_each_engine() -> None:
+    runpod = load_settings(None, {"engine": "runpod", "runpod": {"endpoint_id": "x", "cost_per_second": 0.001,
+                                                                  "realtime_factor": 0.2}})  # fmt: skip
+    estimate = estimate_cost(runpod, 16_000)
+    assert estimate.audio_seconds == pytest.approx(1000.0)
+    assert estimate.dollars == pytest.approx(1000.0 * 0.2 * 0.001)
+    assert "about $0.20" in estimate.describe()
+    openai = load_settings(None, {"engine": "openai", "openai": {"cost_per_million_characters": 15.0}})
+    assert estimate_cost(openai, 100_000).dollars == pytest.approx(1.5)
+    assert not estimate_cost(load_settings(None), 100_000).paid  # the local engine is free
+
+
+def test_a_paid_headless_run_needs_yes(tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "emulator.log"
+    emulator = start_server([sys.executable, "-m", "tui_tts", "emulate", "--port", str(port), "--latency", "0.01"], log)
+    try:
+        wait_for_port(port, emulator, log)
+        config = tmp_path / "c.toml"
+        config.write_text(f'engine = "runpod"\n[runpod]\nendpoint_url = "http://127.0.0.1:{port}/v2/emulator"\n'
+                          "cost_per_second = 0.01\n")  # fmt: skip
+        book = tmp_path / "book.txt"
+        book.write_text(BOOK, encoding="utf-8")
+        data = str(tmp_path / "d")
+        refused = tui_tts("run", str(book), "-c", str(config), "--data-dir", data)
+        assert refused.returncode == 2
+        assert re.search(r"this run would cost money: 4,0\d\d characters, about 04:1\d of audio, about \$0\.2\d",
+                         refused.stderr) and "--yes" in refused.stderr  # fmt: skip
+        assert "submitted" not in log.read_text()
+        listing = tui_tts("run", str(book), "-c", str(config), "--list-chapters")
+        assert "about $0.26 with engine runpod" in listing.stdout
+        started = tui_tts("run", str(book), "-c", str(config), "--data-dir", data, "--yes")
+        assert started.returncode == 0, started.stderr
+        assert "estimated: 4,0" in started.stderr
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=10)
