@@ -267,3 +267,13 @@ def test_full_jitter_is_bounded_and_grows() -> None:
     draws = [full_jitter_delay(attempt, 1.0, 30.0, rng) for attempt in range(1, 12) for _ in range(50)]
     assert all(0 <= d <= 30 for d in draws)
     assert max(full_jitter_delay(1, 1.0, 30.0, rng) for _ in range(100)) <= 1.0
+
+
+def test_run_stats_freeze_when_the_run_ends() -> None:
+    from tui_tts.progress import RunStats
+
+    now = iter([0.0, 10.0, 20.0, 30.0])
+    stats = RunStats(5, clock=lambda: next(now))
+    assert stats.elapsed == 10.0
+    stats.stop()
+    assert stats.elapsed == 20.0 and stats.elapsed == 20.0  # no longer moves

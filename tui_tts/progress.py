@@ -38,6 +38,7 @@ class RunStats:
         self.audio_seconds = 0.0
         self.spend = 0.0
         self.started = clock()
+        self.stopped: float | None = None
 
     def apply(self, event: Event) -> None:
         match event:
@@ -66,9 +67,13 @@ class RunStats:
             case _:
                 pass
 
+    def stop(self) -> None:
+        """Freeze the clock: the run is over (or stopped), so elapsed and rates stop moving."""
+        self.stopped = self.clock()
+
     @property
     def elapsed(self) -> float:
-        return self.clock() - self.started
+        return (self.stopped if self.stopped is not None else self.clock()) - self.started
 
     @property
     def chunks_per_minute(self) -> float:

@@ -121,6 +121,7 @@ class DashboardApp(App[int]):
             return
         self.drain_events()  # the screen must show every event of the run before it says it is over
         self.finished = True
+        self.session.stats.stop()
         if outcome.interrupted:
             return
         if outcome.failed or outcome.pending:
