@@ -8,14 +8,13 @@ from pathlib import Path
 from tui_tts.config import load_settings
 from tui_tts.cost import CHARACTERS_PER_SECOND, estimate_cost
 from tui_tts.errors import EXIT_OK
+from tui_tts.overrides import run_overrides
 from tui_tts.progress import format_duration
 from tui_tts.text.chunking import chunk_document
 from tui_tts.text.loading import load_document, read_input_bytes, select_chapters
 
 
 def list_chapters(args: argparse.Namespace) -> int:
-    from tui_tts.cli import run_overrides
-
     settings = load_settings(args.config, run_overrides(args))
     path = Path(args.input)
     document = load_document(path, read_input_bytes(path), bool(args.include_front_matter))

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
 import sys
 import typing
 from collections.abc import Callable, Coroutine, Sequence
-from pathlib import Path
 from typing import Any
 
 from tui_tts import __version__
-from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError
+from tui_tts.errors import EXIT_INTERRUPTED, EXIT_USAGE, UserError
+from tui_tts.overrides import AUDIO_FORMATS
 from tui_tts.store import StoreError
-
-AUDIO_FORMATS = ("mp3", "opus", "flac", "wav", "m4b")
 
 
 def _positive_int(text: str) -> int:
@@ -128,28 +124,6 @@ def add_common(command: argparse.ArgumentParser) -> None:
                          "(default: $TUI_TTS_DATA_DIR or the user data dir)")  # fmt: skip
 
 
-def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    """CLI flags as a partial config, merged over the file before validation."""
-    overrides: dict[str, Any] = {"run": {}, "output": {}}
-    for key, value in getattr(args, "settings_overrides", {}).items():
-        overrides[key] = {**overrides.get(key, {}), **value} if isinstance(value, dict) else value
-    if args.engine:
-        overrides["engine"] = args.engine
-    if args.concurrency:
-        overrides["run"]["concurrency"] = args.concurrency
-    if args.sequential:
-        overrides["run"]["parallel"] = False
-    if args.max_chars:
-        overrides["run"]["max_chars"] = args.max_chars
-    from_suffix = Path(args.output).suffix.lower().lstrip(".") if args.output else ""
-    from_suffix = {"ogg": "opus"}.get(from_suffix, from_suffix)
-    if args.format and from_suffix in AUDIO_FORMATS and from_suffix != args.format:
-        raise UserError(f"--format {args.format} does not match the output file's extension: {args.output}")
-    if args.format or from_suffix in AUDIO_FORMATS:
-        overrides["output"]["format"] = args.format or from_suffix
-    return overrides
-
-
 def _run_command(args: argparse.Namespace) -> int:
     if args.list_chapters:
         from tui_tts.chapters import list_chapters
@@ -186,25 +160,6 @@ def _run_async(make: Callable[[], Coroutine[Any, Any, int]]) -> int:
     return asyncio.run(make())
 
 
-def install_interrupt_handler(on_first: Callable[[], None]) -> None:
-    """First Ctrl-C or SIGTERM: stop gracefully. Second: exit at once (the store is consistent at any moment)."""
-    loop = asyncio.get_running_loop()
-    count = 0
-
-    def handle() -> None:
-        nonlocal count
-        count += 1
-        if count == 1:
-            sys.stderr.write("\nstopping: finishing up and saving state (press Ctrl-C again to quit at once)\n")
-            on_first()
-        else:
-            sys.stderr.write("\nquitting at once; the next run resumes from the last saved state\n")
-            os._exit(EXIT_INTERRUPTED)
-
-    for number in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(number, handle)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -220,6 +175,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ntui-tts: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-
-
-__all__ = ["EXIT_CHUNKS_FAILED", "EXIT_OK", "main"]

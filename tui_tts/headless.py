@@ -6,15 +6,13 @@ import argparse
 import dataclasses
 import sys
 
-from tui_tts.cost import estimate_cost
 from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, UserError
+from tui_tts.interrupts import install_interrupt_handler
 from tui_tts.progress import HeadlessProgress, format_duration
 from tui_tts.session import open_session
 
 
 async def run_headless(args: argparse.Namespace) -> int:
-    from tui_tts.cli import install_interrupt_handler
-
     async with open_session(args) as session:
         plan = session.plan
         engine = session.controller.engine.describe()
@@ -35,7 +33,7 @@ async def run_headless(args: argparse.Namespace) -> int:
                 print(f"no failed chunks in run {plan.run.id}", file=sys.stderr)
                 return EXIT_OK
             session.controller.plan = plan = dataclasses.replace(plan, todo=failed)
-        estimate = estimate_cost(session.settings, sum(len(chunk.text) for chunk in plan.todo))
+        estimate = session.remaining_cost()
         if estimate.paid and not getattr(args, "yes", False):
             raise UserError(f"this run would cost money: {estimate.describe()}; add --yes to start it")
         if estimate.paid:

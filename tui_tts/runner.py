@@ -155,7 +155,10 @@ class RunController:
     @property
     def chunk_dir(self) -> Path:
         assert self.plan is not None
-        return self.data_dir / "runs" / self.plan.run.id / "chunks"
+        return self.chunk_dir_for(self.plan.run.id)
+
+    def chunk_dir_for(self, run_id: str) -> Path:
+        return self.data_dir / "runs" / run_id / "chunks"
 
     async def prepare(
         self,
@@ -205,13 +208,12 @@ class RunController:
 
     async def _reconcile(self, run: RunRecord, records: list[ChunkRecord]) -> RunPlan:
         """The files on disk are the truth: a done chunk without valid audio is redone; valid audio is adopted."""
-        self.plan = RunPlan(run, [], [], {}, {}, True, 0, 0)  # chunk_dir needs the run id
         todo: list[Chunk] = []
         attempts: dict[int, int] = {}
         resume_jobs: dict[int, str] = {}
         done = adopted = 0
         for record in records:
-            found = await asyncio.to_thread(self._valid_audio, record)
+            found = await asyncio.to_thread(self._valid_audio, record, self.chunk_dir_for(run.id))
             if found is not None:
                 path, facts = found
                 done += 1
@@ -238,9 +240,10 @@ class RunController:
         failed = frozenset(r.chunk.index for r in records if r.state == ChunkState.FAILED and r.chunk.index in pending)
         return RunPlan(run, chunks, todo, attempts, resume_jobs, True, done, adopted, failed=failed)
 
-    def _valid_audio(self, record: ChunkRecord) -> tuple[Path, AudioFacts] | None:
+    @staticmethod
+    def _valid_audio(record: ChunkRecord, chunk_dir: Path) -> tuple[Path, AudioFacts] | None:
         candidates = [Path(record.audio_path)] if record.audio_path else []
-        candidates += sorted(self.chunk_dir.glob(f"{record.chunk.index:06d}.*")) if self.chunk_dir.is_dir() else []
+        candidates += sorted(chunk_dir.glob(f"{record.chunk.index:06d}.*")) if chunk_dir.is_dir() else []
         for path in candidates:
             if path.suffix == ".part" or not path.is_file():
                 continue

@@ -10,9 +10,11 @@ from pathlib import Path
 
 from tui_tts.audio.ffmpeg import find_ffmpeg
 from tui_tts.config import Settings, data_dir_for, load_settings
+from tui_tts.cost import CostEstimate, estimate_cost
 from tui_tts.engines.factory import build_engine
 from tui_tts.events import EventBus
 from tui_tts.models import Document
+from tui_tts.overrides import run_overrides
 from tui_tts.progress import RunStats
 from tui_tts.runner import DATABASE_NAME, RunController, RunPlan, check_output_path, default_output_path
 from tui_tts.store import Store
@@ -31,12 +33,14 @@ class Session:
     stats: RunStats
     bus: EventBus
 
+    def remaining_cost(self) -> CostEstimate:
+        """What the chunks still to do should cost (zero for free engines)."""
+        return estimate_cost(self.settings, sum(len(chunk.text) for chunk in self.plan.todo))
+
 
 @asynccontextmanager
 async def open_session(args: argparse.Namespace) -> AsyncIterator[Session]:
     """Validate everything that can be checked before paying for any synthesis, then prepare the run."""
-    from tui_tts.cli import run_overrides
-
     settings = load_settings(args.config, run_overrides(args))
     input_path = Path(args.input)
     input_bytes = read_input_bytes(input_path)

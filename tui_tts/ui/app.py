@@ -11,7 +11,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, RichLog
 
-from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, UserError
+from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, UserError
 from tui_tts.events import (
     ChunkCancelled,
     ChunkFailed,
@@ -19,8 +19,6 @@ from tui_tts.events import (
     ChunksRequeued,
     ChunkStarted,
     ChunkSucceeded,
-    DispatchPaused,
-    DispatchResumed,
     Event,
     LimitChanged,
     LogEmitted,
@@ -174,10 +172,8 @@ class DashboardApp(App[int]):
                     self.stage = f"stitching {100 * done / total if total else 100:.0f}%"
                 case StitchFinished():
                     self.stage = "stitched"
-                case DispatchPaused() | DispatchResumed():
-                    pass
                 case _:
-                    pass
+                    pass  # pauses, resumes and the rest show through the header
         self.refresh_header()
 
     def refresh_header(self) -> None:
@@ -282,6 +278,3 @@ class DashboardApp(App[int]):
                     await worker.wait()
         self._unsubscribe()
         self.exit(self.exit_code)
-
-
-__all__ = ["EXIT_USAGE", "DashboardApp"]

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 
-from tui_tts.cost import estimate_cost
 from tui_tts.session import open_session
 from tui_tts.ui.app import DashboardApp
 
 
 async def run_dashboard(args: argparse.Namespace) -> int:
     async with open_session(args) as session:
-        estimate = estimate_cost(session.settings, sum(len(chunk.text) for chunk in session.plan.todo))
+        estimate = session.remaining_cost()
         confirm = estimate.describe() if estimate.paid and not getattr(args, "yes", False) else None
         app = DashboardApp(session, cost_to_confirm=confirm)
         code = await app.run_async()
