@@ -43,3 +43,30 @@ def dominant_frequency(samples: array.array[int], rate: int) -> float:
     """Estimate a pure tone's frequency from its zero crossings."""
     crossings = sum(1 for a, b in itertools.pairwise(samples) if (a < 0) != (b < 0))
     return crossings / 2 / (len(samples) / rate)
+
+
+def silence_pcm(seconds: float, rate: int) -> bytes:
+    return bytes(2 * round(seconds * rate))
+
+
+def write_padded_tone(path: Path, lead: float, tone: float, trail: float, rate: int, frequency: float) -> Path:
+    """A tone with silence of its own before and after it, like an engine's chunk."""
+    pcm = silence_pcm(lead, rate) + tone_pcm(tone, rate, frequency) + silence_pcm(trail, rate)
+    path.write_bytes(pcm_to_wav(pcm, rate))
+    return path
+
+
+def silent_runs(
+    samples: array.array[int], rate: int, threshold: int = 104, shortest: float = 0.05
+) -> list[tuple[float, float]]:
+    """(start, length) in seconds of every stretch of at least `shortest` seconds quieter than `threshold`."""
+    runs: list[tuple[float, float]] = []
+    start: int | None = None
+    for index, value in enumerate(itertools.chain(samples, [threshold + 1])):
+        if abs(value) <= threshold:
+            start = index if start is None else start
+        elif start is not None:
+            if index - start >= shortest * rate:
+                runs.append((start / rate, (index - start) / rate))
+            start = None
+    return runs

@@ -40,15 +40,16 @@ def test_sample_run_makes_a_spoken_file_and_a_rerun_resumes(tmp_path: Path) -> N
     assert facts.codec == "mp3" and facts.duration > 60  # about two minutes of speech
     with sqlite3.connect(data / "tui-tts.db") as db:
         durations = [row[0] for row in db.execute("SELECT duration FROM chunks ORDER BY idx")]
-        assert abs(sum(durations) - facts.duration) < 0.5
+        # Seams trim each chunk's own edge silence and add pauses: no chunk lost, none doubled.
+        assert 0.85 * sum(durations) < facts.duration < sum(durations) + 1.5 + 0.8 * len(durations)
     wav = output.with_suffix(".wav")  # the format follows the extension
-    second = tui_tts("run", str(SAMPLE), "-o", str(wav), "--data-dir", str(data))
+    second = tui_tts("run", str(SAMPLE), "-o", str(wav), "--data-dir", str(data), "--no-seams")
     assert second.returncode == 0, second.stderr
     total = len(durations)
     assert f"resuming: {total}/{total} done" in second.stderr  # nothing synthesised twice
     assert second.stdout.strip() == str(wav)
     assert probe_file(wav).codec == "pcm_s16le"
-    assert probe_file(wav).duration == pytest.approx(sum(durations), abs=0.05)
+    assert probe_file(wav).duration == pytest.approx(sum(durations), abs=0.05)  # chunks joined as they are
 
 
 def test_default_output_is_next_to_the_input(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from tests.audio_helpers import write_tone
 from tests.test_cli import tui_tts
 from tests.test_epub import build_epub
 from tui_tts.audio.ffmpeg import Ffmpeg
-from tui_tts.audio.m4b import BookMetadata, chapter_starts
+from tui_tts.audio.m4b import BookMetadata, chapter_heads, timed_chapters
 from tui_tts.audio.probe import probe_file
 from tui_tts.audio.stitch import ChunkAudio, stitch
 
@@ -25,17 +25,20 @@ JPEG = bytes.fromhex(
 )
 
 
-def test_chapter_starts_follow_sections_and_measured_durations() -> None:
-    starts = chapter_starts([0, 0, 1, 1, 1, 2], [1.5, 2.0, 1.25, 1.0, 1.0, 0.5], ["One", "Two", "Three"])
-    assert starts == [("One", 0.0), ("Two", 3.5), ("Three", 6.75)]
+def test_chapters_start_at_each_new_section_at_its_chunks_start() -> None:
+    heads = chapter_heads([0, 0, 1, 1, 1, 2], ["One", "Two", "Three"])
+    assert heads == [("One", 0), ("Two", 2), ("Three", 5)]
+    book = BookMetadata("B", chapters=tuple(heads))
+    assert timed_chapters(book, [0.2, 1.7, 3.5, 4.75, 5.75, 6.75]) == [("One", 0.0), ("Two", 3.5), ("Three", 6.75)]
 
 
 async def test_m4b_has_chapters_tags_and_cover(tmp_path: Path, ffmpeg: Ffmpeg) -> None:
     durations = [1.3, 0.7, 2.1, 0.9, 1.6]
     paths = [write_tone(tmp_path / f"{n}.wav", seconds, 22050, 300 + 40 * n) for n, seconds in enumerate(durations)]
     pieces = [ChunkAudio(path, probe_file(path)) for path in paths]
-    chapters = tuple(chapter_starts([0, 0, 1, 2, 2], durations, ["Opening", "Middle = part; #2", "End"]))
-    book = BookMetadata("A Test Book", "Ada Author", JPEG, chapters)
+    heads = tuple(chapter_heads([0, 0, 1, 2, 2], ["Opening", "Middle = part; #2", "End"]))
+    book = BookMetadata("A Test Book", "Ada Author", JPEG, heads)
+    chapters = [("Opening", 0.0), ("Middle = part; #2", 2.0), ("End", 4.1)]
     output = tmp_path / "book.m4b"
     result = await stitch(ffmpeg, pieces, output, "m4b", "64k", tmp_path / "work", book=book)
     assert not result.copied
@@ -67,7 +70,7 @@ def test_an_epub_becomes_an_m4b_with_its_chapters_and_cover(tmp_path: Path) -> N
 
 async def test_a_cover_that_does_not_decode_is_left_out(tmp_path: Path, ffmpeg: Ffmpeg) -> None:
     piece = write_tone(tmp_path / "a.wav", 1.0, 22050)
-    book = BookMetadata("Title", "", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, (("Only", 0.0),))
+    book = BookMetadata("Title", "", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, (("Only", 0),))
     output = tmp_path / "book.m4b"
     await stitch(ffmpeg, [ChunkAudio(piece, probe_file(piece))], output, "m4b", "64k", tmp_path / "w", book=book)
     audio = MP4(output)

@@ -56,6 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--chapters", metavar="SPEC", help="only these chapters, e.g. 3-7 or 1,4,9-10")
     run.add_argument("--include-front-matter", action="store_true",
                      help="EPUB: also read the front matter, contents page and notes (skipped by default)")  # fmt: skip
+    add_assembly(run)
     run.set_defaults(handler=_run_command)
 
     doctor = commands.add_parser("doctor", help="check ffmpeg, the config, the engine, its key and endpoint")
@@ -98,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
     stitch.add_argument("run", help="run id, a unique prefix of it, or 'last'")
     stitch.add_argument("-o", "--output", help="output file; its extension picks the format")
     add_common(stitch)
+    add_assembly(stitch)
     stitch.set_defaults(handler=_manage("stitch_command"))
     remove = commands.add_parser("rm", help="delete a run and its chunk audio (asks first)")
     remove.add_argument("run", help="run id, a unique prefix of it, or 'last'")
@@ -122,6 +124,28 @@ def add_common(command: argparse.ArgumentParser) -> None:
                          "config dir)")  # fmt: skip
     command.add_argument("--data-dir", metavar="DIR", help="where the database and chunk audio live "
                          "(default: $TUI_TTS_DATA_DIR or the user data dir)")  # fmt: skip
+
+
+def add_assembly(command: argparse.ArgumentParser) -> None:
+    """Flags for the finished file: book tags, pauses, loudness, parts."""
+    group = command.add_argument_group("the finished file")
+    group.add_argument("--title", help="book title for the tags (default: from the book or the file name)")
+    group.add_argument("--author", help="author for the tags (default: from the book)")
+    group.add_argument("--cover", metavar="IMAGE", help="cover picture, JPEG or PNG (default: the EPUB's cover)")
+    group.add_argument("--loudnorm", action="store_true", help="normalise loudness (EBU R128) in the final encode")
+    group.add_argument("--part-hours", type=_hours, metavar="H", help="split books longer than H hours into parts")
+    group.add_argument("--no-seams", action="store_true",
+                       help="join chunks as they are, without trimming edges or even pauses")  # fmt: skip
+
+
+def _hours(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of hours: {text!r}") from None
+    if not 0 <= value <= 1000:
+        raise argparse.ArgumentTypeError(f"hours must be between 0 (never split) and 1000, got {text}")
+    return value
 
 
 def _run_command(args: argparse.Namespace) -> int:

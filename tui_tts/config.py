@@ -42,6 +42,23 @@ class OutputSettings(_Section):
     bitrate: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,3}k$")] = "64k"
     ffmpeg: str = ""
     keep_chunks: bool = True
+    loudnorm: bool = False
+    loudness: Annotated[float, Field(ge=-40, le=-5)] = -18.0
+    true_peak: Annotated[float, Field(ge=-9, le=0)] = -1.5
+    part_hours: Annotated[float, Field(ge=0, le=1000)] = 0.0
+
+
+class SeamSettings(_Section):
+    """Pauses between chunks, by boundary, and how much of a chunk's own edge silence is kept."""
+
+    enabled: bool = True
+    sentence: Annotated[float, Field(ge=0, le=30)] = 0.35
+    paragraph: Annotated[float, Field(ge=0, le=30)] = 0.8
+    chapter: Annotated[float, Field(ge=0, le=30)] = 2.0
+    start: Annotated[float, Field(ge=0, le=30)] = 0.5
+    end: Annotated[float, Field(ge=0, le=30)] = 1.0
+    edge: Annotated[float, Field(ge=0, le=1)] = 0.03
+    threshold_db: Annotated[float, Field(ge=-90, le=-10)] = -50.0
 
 
 class LocalSettings(_Section):
@@ -100,6 +117,7 @@ class Settings(_Section):
     data_dir: str = ""
     run: RunSettings = Field(default_factory=RunSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
+    seams: SeamSettings = Field(default_factory=SeamSettings)
     local: LocalSettings = Field(default_factory=LocalSettings)
     runpod: RunpodSettings = Field(default_factory=RunpodSettings)
     openai: OpenAISettings = Field(default_factory=OpenAISettings)

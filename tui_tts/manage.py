@@ -14,6 +14,8 @@ from typing import Any
 
 from tui_tts.config import Settings, data_dir_for, load_settings
 from tui_tts.errors import EXIT_OK, UserError
+from tui_tts.models import Document
+from tui_tts.overrides import assembly_overrides, with_book_flags
 from tui_tts.progress import format_duration
 from tui_tts.runner import DATABASE_NAME
 from tui_tts.store import Store
@@ -22,7 +24,7 @@ from tui_tts.store.runs import RunRecord, find_runs, list_runs, load_chunks, run
 
 @asynccontextmanager
 async def opened_store(args: argparse.Namespace) -> AsyncIterator[tuple[Settings, Path, Store]]:
-    settings = load_settings(args.config)
+    settings = load_settings(args.config, assembly_overrides(args))
     data_dir = data_dir_for(settings, args.data_dir)
     if not (data_dir / DATABASE_NAME).exists():
         raise UserError(f"no runs yet in {data_dir}")
@@ -147,9 +149,10 @@ async def resume_command(args: argparse.Namespace, only_failed: bool) -> int:
 
 
 async def stitch_command(args: argparse.Namespace) -> int:
+    from tui_tts.assemble import stitch_run
     from tui_tts.audio.ffmpeg import find_ffmpeg
     from tui_tts.events import EventBus
-    from tui_tts.runner import check_output_path, stitch_run
+    from tui_tts.runner import check_output_path
 
     async with opened_store(args) as (settings, data_dir, store):
         run = await resolve_run(store, args.run)
@@ -167,7 +170,8 @@ async def stitch_command(args: argparse.Namespace) -> int:
             try:
                 document = load_document(Path(run.input_path))
             except UserError:
-                document = None
+                document = Document(run.title, ())
+            document = with_book_flags(document, args)
         result = await stitch_run(store, ffmpeg, settings, data_dir, run, records, output, format_name, EventBus(),
                                   document)  # fmt: skip
     print(f"wrote {result.path} ({format_duration(result.duration)}, {result.size_bytes / 1e6:.1f} MB)",

@@ -12,14 +12,14 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui_tts.assemble import stitch_run
 from tui_tts.audio.ffmpeg import Ffmpeg
-from tui_tts.audio.m4b import BookMetadata, chapter_starts
 from tui_tts.audio.probe import EXTENSIONS, AudioError, probe_file
-from tui_tts.audio.stitch import ChunkAudio, StitchResult, stitch
+from tui_tts.audio.stitch import StitchResult
 from tui_tts.config import Settings
 from tui_tts.engines.base import Engine
 from tui_tts.errors import InputError, RunAborted
-from tui_tts.events import ChunkJobSubmitted, EventBus, LogEmitted, StitchFinished, StitchProgressed
+from tui_tts.events import ChunkJobSubmitted, EventBus
 from tui_tts.limits import ConcurrencyLimit
 from tui_tts.models import AudioFacts, Chunk, ChunkState, Document
 from tui_tts.scheduler import ChunkOutcome, Scheduler
@@ -32,7 +32,6 @@ from tui_tts.store.runs import (
     find_run,
     latest_settings_for_input,
     load_chunks,
-    section_titles,
     update_run,
 )
 from tui_tts.text.chunking import chunk_document
@@ -365,48 +364,6 @@ class RunController:
         await self.store.committed(within=JOB_ID_COMMIT_WINDOW)
 
 
-async def stitch_run(
-    store: Store,
-    ffmpeg: Ffmpeg,
-    settings: Settings,
-    data_dir: Path,
-    run: RunRecord,
-    records: list[ChunkRecord],
-    output: Path,
-    format_name: str,
-    bus: EventBus,
-    document: Document | None = None,
-) -> StitchResult:
-    """Join a run's chunk audio, in order, into output; record the result on the run.
-
-    An M4B gets a chapter per section at the measured chunk boundaries, and the document's title, author and cover.
-    """
-    pieces = [ChunkAudio(Path(r.audio_path), r.facts) for r in records if r.audio_path and r.facts]
-    if len(pieces) != len(records) or any(r.state != ChunkState.DONE for r in records):
-        missing = sum(1 for r in records if r.state != ChunkState.DONE)
-        raise RunAborted(f"cannot stitch run {run.id}: {missing} chunk(s) are not done yet; resume it first")
-    bus.emit(LogEmitted("info", f"stitching {len(pieces)} chunks into {output}"))
-
-    def progressed(done: float, total: float) -> None:
-        bus.emit(StitchProgressed(done, total))
-
-    book = None
-    if format_name == "m4b":
-        titles = await section_titles(store, run.id)
-        chapters = chapter_starts([r.chunk.section for r in records], [p.facts.duration for p in pieces], titles)
-        book = BookMetadata(run.title if document is None else document.title,
-                            document.author if document else "", document.cover if document else None,
-                            tuple(chapters))  # fmt: skip
-    result = await stitch(ffmpeg, pieces, output, format_name, settings.output.bitrate,
-                          data_dir / "runs" / run.id / "stitch", progressed, book)  # fmt: skip
-    update_run(store, run.id, state="done", finished_at=time.time(), output_path=str(output.resolve()),
-               output_format=format_name, output_duration=result.duration, output_bytes=result.size_bytes)  # fmt: skip
-    bus.emit(StitchFinished(str(result.path), result.duration, result.size_bytes, result.copied))
-    if not settings.output.keep_chunks:
-        await asyncio.to_thread(_remove_chunk_audio, pieces)
-    return result
-
-
 def _write_atomically(path: Path, data: bytes) -> None:
     """Write to a temp file and rename it into place, so a crash never leaves a half file under the real name."""
     partial = path.with_name(path.name + ".part")
@@ -417,8 +374,3 @@ def _write_atomically(path: Path, data: bytes) -> None:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-
-
-def _remove_chunk_audio(pieces: list[ChunkAudio]) -> None:
-    for piece in pieces:
-        piece.path.unlink(missing_ok=True)

@@ -14,7 +14,7 @@ from tui_tts.cost import CostEstimate, estimate_cost
 from tui_tts.engines.factory import build_engine
 from tui_tts.events import EventBus
 from tui_tts.models import Document
-from tui_tts.overrides import run_overrides
+from tui_tts.overrides import run_overrides, with_book_flags
 from tui_tts.progress import RunStats
 from tui_tts.runner import DATABASE_NAME, RunController, RunPlan, check_output_path, default_output_path
 from tui_tts.store import Store
@@ -45,7 +45,7 @@ async def open_session(args: argparse.Namespace) -> AsyncIterator[Session]:
     input_path = Path(args.input)
     input_bytes = read_input_bytes(input_path)
     include_front_matter = bool(getattr(args, "include_front_matter", False))
-    document = load_document(input_path, input_bytes, include_front_matter)
+    document = with_book_flags(load_document(input_path, input_bytes, include_front_matter), args)
     chapters = getattr(args, "chapters", None) or ""
     if chapters:
         document = select_chapters(document, chapters)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,14 +66,25 @@ async def run_ffmpeg(
     ffmpeg: Ffmpeg,
     args: list[str],
     on_progress: Callable[[float], None] | None = None,
+    feed: Callable[[asyncio.StreamWriter], Awaitable[None]] | None = None,
 ) -> None:
-    """Run ffmpeg with -progress on stdout, reporting seconds written. Raises FfmpegError with ffmpeg's last words."""
+    """Run ffmpeg with -progress on stdout, reporting seconds written. Raises FfmpegError with ffmpeg's last words.
+
+    `feed`, when given, writes ffmpeg's stdin (e.g. PCM for `-i pipe:0`); an error it raises stops ffmpeg and is
+    raised here, and ffmpeg dying first (a full disk) ends the feed quietly and reports ffmpeg's own error.
+    """
     command = [ffmpeg.path, "-hide_banner", "-nostdin", "-loglevel", "error", "-progress", "pipe:1", "-nostats", *args]
+    if feed is not None:
+        command.remove("-nostdin")
     process = await asyncio.create_subprocess_exec(
-        *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL
+        *command,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        stdin=asyncio.subprocess.PIPE if feed else asyncio.subprocess.DEVNULL,
     )
     assert process.stdout is not None and process.stderr is not None
     stderr_task = asyncio.create_task(process.stderr.read())
+    feed_task = asyncio.create_task(_feed(process, feed)) if feed else None
     try:
         async for raw in process.stdout:
             line = raw.decode(errors="replace").strip()
@@ -82,10 +93,14 @@ async def run_ffmpeg(
                 if value.isdigit():
                     on_progress(int(value) / 1_000_000)
         code = await process.wait()
-    except asyncio.CancelledError:
+        if feed_task is not None:
+            await feed_task
+    except BaseException:
         if process.returncode is None:
             process.kill()
             await process.wait()
+        if feed_task is not None:
+            feed_task.cancel()
         raise
     stderr = (await stderr_task).decode(errors="replace").strip()
     if code != 0:
@@ -93,6 +108,19 @@ async def run_ffmpeg(
         if "No space left on device" in stderr:
             raise FfmpegError(f"ffmpeg could not write the output: no space left on device ({last})")
         raise FfmpegError(f"ffmpeg failed: {last}")
+
+
+async def _feed(process: asyncio.subprocess.Process, feed: Callable[[asyncio.StreamWriter], Awaitable[None]]) -> None:
+    assert process.stdin is not None
+    try:
+        await feed(process.stdin)
+        process.stdin.close()
+    except (BrokenPipeError, ConnectionResetError):
+        return  # ffmpeg stopped reading; its exit code and stderr say why
+    except BaseException:
+        if process.returncode is None:
+            process.kill()
+        raise
 
 
 async def image_decodes(ffmpeg: Ffmpeg, path: Path) -> bool:

@@ -8,6 +8,7 @@ stays flat however many chunks there are.
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -15,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui_tts.audio.ffmpeg import Ffmpeg, image_decodes, run_ffmpeg
-from tui_tts.audio.m4b import BookMetadata, cover_file, m4b_arguments, verify_m4b, write_ffmetadata
+from tui_tts.audio.m4b import BookMetadata, cover_file, m4b_arguments, timed_chapters, verify_m4b, write_ffmetadata
+from tui_tts.audio.pcm_join import join_with_seams
 from tui_tts.audio.probe import EXTENSIONS, AudioError, probe_file
+from tui_tts.audio.seams import SeamPlan
 from tui_tts.errors import FfmpegError
 from tui_tts.models import AudioFacts
 
@@ -65,6 +68,8 @@ class StitchResult:
     size_bytes: int
     copied: bool
     normalized: int  # how many odd chunks were converted before the join
+    starts: tuple[float, ...] = ()  # seconds at which each chunk begins in the output
+    parts: tuple[Path, ...] = ()  # every file written, when a long book was split into parts
 
 
 def concat_line(path: Path) -> str:
@@ -103,6 +108,19 @@ def majority_key(chunks: Sequence[ChunkAudio]) -> tuple[str, int, int]:
     return weights.most_common(1)[0][0]
 
 
+@dataclass(frozen=True, slots=True)
+class Loudness:
+    """EBU R128 loudness normalisation inside the one final encode (ffmpeg's loudnorm, single pass)."""
+
+    target: float = -18.0  # integrated loudness, LUFS
+    true_peak: float = -1.5  # dBTP
+    lra: float = 7.0  # loudness range, LU: narrow, for speech, so quiet and loud chunks move closer
+
+    def filter_args(self, rate: int) -> list[str]:
+        # loudnorm works at 192 kHz inside; -ar brings the output back to the chunks' rate.
+        return ["-af", f"loudnorm=I={self.target}:TP={self.true_peak}:LRA={self.lra}", "-ar", str(rate)]
+
+
 async def stitch(
     ffmpeg: Ffmpeg,
     chunks: Sequence[ChunkAudio],
@@ -112,54 +130,101 @@ async def stitch(
     work_dir: Path,
     on_progress: Callable[[float, float], None] | None = None,
     book: BookMetadata | None = None,
+    *,
+    seams: SeamPlan | None = None,
+    loudness: Loudness | None = None,
 ) -> StitchResult:
     """Join chunks in order into output (written to a temp file, verified, then renamed into place).
 
-    For M4B, `book` gives the chapters, tags and cover.
+    Without `seams` the chunks join as they are, through the concat demuxer (stream copy when formats allow); with
+    `seams` each chunk's edge silence is trimmed and exact pauses go between them. For M4B, `book` gives the
+    chapters, tags and cover; `loudness` normalises inside the encode.
     """
     if not chunks:
         raise FfmpegError("nothing to stitch: no chunk audio")
-    target = FORMATS[format_name]
     missing = [chunk.path for chunk in chunks if not chunk.path.is_file()]
     if missing:  # ffmpeg's concat demuxer skips a missing file and still exits 0: check first
         raise FfmpegError(f"{len(missing)} chunk audio file(s) are missing, e.g. {missing[0]}")
     work_dir.mkdir(parents=True, exist_ok=True)
-    key = majority_key(chunks)
-    sources, normalized = await _normalize_outliers(ffmpeg, chunks, key, work_dir)
-    copied = plan_copy(
-        [ChunkAudio(path, _with_key(chunk.facts, key)) for path, chunk in zip(sources, chunks, strict=True)], target
-    )
-    list_path = work_dir / "concat.txt"
-    all_wav = all(path.suffix.lower() == ".wav" for path in sources)
-    write_concat_list(sources, list_path, header_only_probe=all_wav)
-    expected = sum(chunk.facts.duration for chunk in chunks)
-    partial = output.with_name(f".{output.name}.part")
-    codec_args = ["-c", "copy"] if copied else [arg.replace("{bitrate}", bitrate) for arg in target.encode]
-    args = [
-        "-y", "-f", "concat", "-safe", "0", "-i", str(list_path),
-        "-map", "0:a", "-vn", "-map_metadata", "-1", *codec_args, *target.extra, "-f", target.muxer, str(partial),
-    ]  # fmt: skip
+    target = FORMATS[format_name]
     if format_name == "m4b":
         book = book or BookMetadata(output.stem)
-        metadata = work_dir / "chapters.ffmetadata"
-        write_ffmetadata(metadata, book, expected)
-        cover = cover_file(work_dir, book.cover) if book.cover else None
-        if cover is not None and not await image_decodes(ffmpeg, cover):
-            book = dataclasses.replace(book, cover=None)  # a broken cover must never cost the audiobook
-            cover = None
-        args = ["-y", *m4b_arguments(list_path, metadata, cover, bitrate), str(partial)]
-    progress = (lambda seconds: on_progress(min(seconds, expected), expected)) if on_progress else None
+    _codec, rate, channels = majority_key(chunks)
+    estimate = sum(chunk.facts.duration for chunk in chunks) + (sum(seams.after) + seams.start if seams else 0.0)
+    progress = (lambda seconds: on_progress(min(seconds, estimate), estimate)) if on_progress else None
+    filters = loudness.filter_args(rate) if loudness else []
+    partial = output.with_name(f".{output.name}.part")
     try:
-        await run_ffmpeg(ffmpeg, args, progress)
+        if seams is not None:
+            audio_target = work_dir / "audio.m4a" if book is not None else partial
+            muxer = "mp4" if book is not None else target.muxer
+            extra = target.extra if book is None else ()  # +faststart belongs to the final mux
+            encode = [*_codec_args(target, bitrate), *filters, *extra, "-f", muxer, str(audio_target)]
+            timeline = await join_with_seams(
+                ffmpeg, [(c.path, c.facts) for c in chunks], seams, (rate, channels), encode, progress
+            )
+            expected, starts, copied, normalized = timeline.duration, timeline.starts, False, 0
+            audio_input, audio_codec = ["-i", str(audio_target)], ["-c:a", "copy"]
+        else:
+            list_path, copied, normalized = await _concat_list(ffmpeg, chunks, target, work_dir, bool(filters))
+            expected = sum(chunk.facts.duration for chunk in chunks)
+            starts = tuple(itertools.accumulate((c.facts.duration for c in chunks[:-1]), initial=0.0))
+            audio_input = ["-f", "concat", "-safe", "0", "-i", str(list_path)]
+            audio_codec = ["-c", "copy"] if copied else [*_codec_args(target, bitrate), *filters]
+            if book is None:
+                args = ["-y", *audio_input, "-map", "0:a", "-vn", "-map_metadata", "-1", *audio_codec, *target.extra,
+                        "-f", target.muxer, str(partial)]  # fmt: skip
+                await run_ffmpeg(ffmpeg, args, progress)
+        if book is not None:
+            await _mux_m4b(ffmpeg, book, timed_chapters(book, starts), expected, audio_input, audio_codec, partial,
+                           work_dir, progress if seams is None else None)  # fmt: skip
         duration = verify_output(partial, expected)
-        if format_name == "m4b" and book is not None:
-            verify_m4b(partial, book)
         os.replace(partial, output)
     finally:
         partial.unlink(missing_ok=True)
     if on_progress:
-        on_progress(expected, expected)
-    return StitchResult(output, duration, output.stat().st_size, copied, normalized)
+        on_progress(estimate, estimate)
+    return StitchResult(output, duration, output.stat().st_size, copied, normalized, starts)
+
+
+def _codec_args(target: OutputFormat, bitrate: str) -> list[str]:
+    return [arg.replace("{bitrate}", bitrate) for arg in target.encode]
+
+
+async def _concat_list(
+    ffmpeg: Ffmpeg, chunks: Sequence[ChunkAudio], target: OutputFormat, work_dir: Path, filtering: bool
+) -> tuple[Path, bool, int]:
+    """The concat list (odd chunks converted to match the rest first), and whether the join can be a stream copy."""
+    key = majority_key(chunks)
+    sources, normalized = await _normalize_outliers(ffmpeg, chunks, key, work_dir)
+    copied = not filtering and plan_copy(
+        [ChunkAudio(path, _with_key(chunk.facts, key)) for path, chunk in zip(sources, chunks, strict=True)], target
+    )
+    list_path = work_dir / "concat.txt"
+    write_concat_list(sources, list_path, header_only_probe=all(path.suffix.lower() == ".wav" for path in sources))
+    return list_path, copied, normalized
+
+
+async def _mux_m4b(
+    ffmpeg: Ffmpeg,
+    book: BookMetadata,
+    chapters: list[tuple[str, float]],
+    total: float,
+    audio_input: list[str],
+    audio_codec: list[str],
+    partial: Path,
+    work_dir: Path,
+    progress: Callable[[float], None] | None,
+) -> None:
+    """Audio plus chapters, tags and cover into one MP4, verified by reading it back."""
+    metadata = work_dir / "chapters.ffmetadata"
+    write_ffmetadata(metadata, book, chapters, total)
+    cover = cover_file(work_dir, book.cover) if book.cover else None
+    if cover is not None and not await image_decodes(ffmpeg, cover):
+        book = dataclasses.replace(book, cover=None)  # a broken cover must never cost the audiobook
+        cover = None
+    await run_ffmpeg(ffmpeg, ["-y", *m4b_arguments(audio_input, metadata, cover, audio_codec), str(partial)], progress)
+    verify_m4b(partial, book, chapters)
 
 
 def _with_key(facts: AudioFacts, key: tuple[str, int, int]) -> AudioFacts:

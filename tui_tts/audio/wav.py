@@ -37,17 +37,30 @@ def pcm_to_wav(pcm: bytes, sample_rate: int, channels: int = 1, sample_width: in
 
 def repair_wav(data: bytes) -> tuple[bytes, AudioFacts]:
     """Parse a WAV, and return it with correct RIFF and data sizes plus its facts. Raises WavError."""
-    repaired, facts = _parse(data, len(data), keep_data=True)
-    assert repaired is not None
-    return repaired, facts
+    tag, body, real, facts = _locate(data, len(data))
+    pcm = data[body : body + real]
+    if tag == 1:
+        return pcm_to_wav(pcm, facts.sample_rate, facts.channels, _sample_width(facts)), facts
+    return data[:body] + pcm, facts  # float WAV: keep the original header layout
 
 
 def wav_facts(head: bytes, file_size: int) -> AudioFacts:
     """Facts from the first bytes of a WAV file and its size on disk (no need to read the samples)."""
-    return _parse(head, file_size, keep_data=False)[1]
+    return _locate(head, file_size)[3]
 
 
-def _parse(data: bytes, file_size: int, keep_data: bool) -> tuple[bytes | None, AudioFacts]:
+def wav_data_span(head: bytes, file_size: int) -> tuple[int, int, AudioFacts]:
+    """(offset, length) of the samples in a WAV file, from its first bytes and its size, plus its facts."""
+    _tag, body, real, facts = _locate(head, file_size)
+    return body, real, facts
+
+
+def _sample_width(facts: AudioFacts) -> int:
+    return {"pcm_u8": 1, "pcm_s16le": 2, "pcm_s24le": 3}.get(facts.codec, 4)
+
+
+def _locate(data: bytes, file_size: int) -> tuple[int, int, int, AudioFacts]:
+    """(format tag, data offset, data length in whole frames, facts) of a WAV whose first bytes are `data`."""
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise WavError("not a RIFF/WAVE file")
     offset = 12
@@ -76,13 +89,6 @@ def _parse(data: bytes, file_size: int, keep_data: bool) -> tuple[bytes | None, 
             real -= real % frame
             if real <= 0:
                 raise WavError("WAV has no audio samples")
-            facts = AudioFacts(codec, "wav", rate, channels, real / (frame * rate))
-            if not keep_data:
-                return None, facts
-            pcm = data[body : body + real]
-            sample_width = bits // 8
-            if tag == 1:
-                return pcm_to_wav(pcm, rate, channels, sample_width), facts
-            return data[:body] + pcm, facts  # float WAV: keep the original header layout
+            return tag, body, real, AudioFacts(codec, "wav", rate, channels, real / (frame * rate))
         offset = body + size + (size & 1)
     raise WavError("WAV has no data chunk")

@@ -1,0 +1,166 @@
+"""From a finished run's chunks to the output file(s): seams, loudness, chapters, and parts for very long books."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui_tts.audio.ffmpeg import Ffmpeg
+from tui_tts.audio.m4b import BookMetadata, chapter_heads
+from tui_tts.audio.seams import Pauses, plan_seams
+from tui_tts.audio.stitch import ChunkAudio, Loudness, StitchResult, stitch
+from tui_tts.config import Settings
+from tui_tts.errors import RunAborted
+from tui_tts.events import EventBus, LogEmitted, StitchFinished, StitchProgressed
+from tui_tts.models import ChunkState, Document
+from tui_tts.store import Store
+from tui_tts.store.runs import ChunkRecord, RunRecord, section_titles, update_run
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A run of consecutive chunks that becomes one output file."""
+
+    first: int
+    stop: int  # one past the last chunk
+
+
+def split_parts(
+    lengths: Sequence[float], sections: Sequence[int], ends_paragraph: Sequence[bool], limit: float
+) -> list[Part]:
+    """Cut a book longer than `limit` seconds into parts no longer than that where the book allows it.
+
+    Cuts go at chapter starts; a chapter longer than the limit is cut at paragraph ends, and a paragraph longer
+    than the limit between chunks. Greedy, so every part but the last is as full as the limit lets it be.
+    """
+    if limit <= 0 or sum(lengths) <= limit:
+        return [Part(0, len(lengths))]
+
+    def cut_points(level: int) -> list[int]:  # chunk indices where a part may start, 0 = chapters only
+        return [i for i in range(1, len(lengths)) if
+                sections[i] != sections[i - 1] or (level >= 1 and ends_paragraph[i - 1]) or level >= 2]  # fmt: skip
+
+    parts: list[Part] = []
+    first = 0
+    while first < len(lengths):
+        stop = len(lengths)
+        for level in range(3):
+            allowed = [i for i in cut_points(level) if i > first]
+            fitting = [i for i in allowed if sum(lengths[first:i]) <= limit]
+            if sum(lengths[first:]) <= limit:
+                break
+            if fitting:
+                stop = fitting[-1]
+                break
+            if level == 2 and allowed:
+                stop = allowed[0]  # one chunk longer than the limit: it is its own part
+        parts.append(Part(first, stop))
+        first = stop
+    return parts
+
+
+def part_path(output: Path, number: int, count: int) -> Path:
+    """`Book.m4b` -> `Book - Part 2.m4b` (numbers padded so the files sort in order)."""
+    if count == 1:
+        return output
+    width = len(str(count))
+    return output.with_name(f"{output.stem} - Part {number:0{width}d}{output.suffix}")
+
+
+def pauses_from(settings: Settings) -> Pauses | None:
+    seams = settings.seams
+    if not seams.enabled:
+        return None
+    return Pauses(seams.sentence, seams.paragraph, seams.chapter, seams.start, seams.end, seams.edge,
+                  seams.threshold_db)  # fmt: skip
+
+
+async def stitch_run(
+    store: Store,
+    ffmpeg: Ffmpeg,
+    settings: Settings,
+    data_dir: Path,
+    run: RunRecord,
+    records: list[ChunkRecord],
+    output: Path,
+    format_name: str,
+    bus: EventBus,
+    document: Document | None = None,
+) -> StitchResult:
+    """Join a run's chunk audio, in order, into output (or its parts); record the result on the run.
+
+    An M4B gets a chapter per section at the chunk boundaries, and the document's title, author and cover.
+    """
+    pieces = [ChunkAudio(Path(r.audio_path), r.facts) for r in records if r.audio_path and r.facts]
+    if len(pieces) != len(records) or any(r.state != ChunkState.DONE for r in records):
+        missing = sum(1 for r in records if r.state != ChunkState.DONE)
+        raise RunAborted(f"cannot stitch run {run.id}: {missing} chunk(s) are not done yet; resume it first")
+    sections = [r.chunk.section for r in records]
+    ends_paragraph = [r.chunk.ends_paragraph for r in records]
+    pauses = pauses_from(settings)
+    seams = plan_seams(sections, ends_paragraph, pauses) if pauses else None
+    lengths = [p.facts.duration + (seams.after[n] if seams else 0.0) for n, p in enumerate(pieces)]
+    parts = split_parts(lengths, sections, ends_paragraph, settings.output.part_hours * 3600)
+    titles = await section_titles(store, run.id) if format_name == "m4b" else []
+    out = settings.output
+    loudness = Loudness(out.loudness, out.true_peak) if out.loudnorm else None
+    results: list[StitchResult] = []
+    done_before = 0.0
+    total = sum(lengths)
+
+    def progressed(done: float, _total: float) -> None:
+        bus.emit(StitchProgressed(min(total, done_before + done), total))
+
+    for number, part in enumerate(parts, start=1):
+        path = part_path(output, number, len(parts))
+        span = slice(part.first, part.stop)
+        bus.emit(LogEmitted("info", f"stitching {part.stop - part.first} chunks into {path}"))
+        book = None
+        if format_name == "m4b":
+            continued = part.first > 0 and sections[part.first - 1] == sections[part.first]
+            book = _book(run, document, titles, sections[span], (number, len(parts)), continued)
+        plan = plan_seams(sections[span], ends_paragraph[span], pauses) if pauses else None
+        result = await stitch(ffmpeg, pieces[span], path, format_name, out.bitrate,
+                              data_dir / "runs" / run.id / "stitch", progressed, book,
+                              seams=plan, loudness=loudness)  # fmt: skip
+        results.append(result)
+        done_before += sum(lengths[span])
+    duration = sum(r.duration for r in results)
+    size = sum(r.size_bytes for r in results)
+    first = results[0]
+    combined = StitchResult(first.path, duration, size, first.copied, sum(r.normalized for r in results),
+                            first.starts, tuple(r.path for r in results))  # fmt: skip
+    update_run(store, run.id, state="done", finished_at=time.time(), output_path=str(output.resolve()),
+               output_format=format_name, output_duration=duration, output_bytes=size)  # fmt: skip
+    if len(results) > 1:
+        bus.emit(LogEmitted("info", f"split into {len(results)} parts of at most {out.part_hours:g} h: "
+                            + ", ".join(r.path.name for r in results)))  # fmt: skip
+    bus.emit(StitchFinished(str(first.path), duration, size, first.copied, len(results)))
+    if not out.keep_chunks:
+        await asyncio.to_thread(_remove_chunk_audio, pieces)
+    return combined
+
+
+def _book(
+    run: RunRecord,
+    document: Document | None,
+    titles: list[str],
+    sections: Sequence[int],
+    part: tuple[int, int],
+    continued: bool,
+) -> BookMetadata:
+    """Tags and chapters for one part; a part that starts inside a chapter names it as continued."""
+    heads = chapter_heads(sections, titles)
+    if continued:
+        heads[0] = (f"{heads[0][0]} (continued)", 0)
+    title = run.title if document is None else document.title
+    return BookMetadata(title, document.author if document else "", document.cover if document else None,
+                        tuple(heads), part if part[1] > 1 else None)  # fmt: skip
+
+
+def _remove_chunk_audio(pieces: list[ChunkAudio]) -> None:
+    for piece in pieces:
+        piece.path.unlink(missing_ok=True)

@@ -1,0 +1,138 @@
+"""The seam-aware join: each chunk in turn as PCM, its edges trimmed, exact pauses between, into one encoder's stdin.
+
+Trimming compressed audio exactly needs decoding, so this path decodes every chunk (WAV chunks are read straight
+from disk) and feeds one streaming encode: one chunk is in memory at a time, and because every sample written is
+counted, chapter times are exact rather than summed from container durations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from tui_tts.audio.ffmpeg import Ffmpeg, run_ffmpeg
+from tui_tts.audio.seams import SeamPlan, amplitude, speech_span, to_samples, trim_bounds
+from tui_tts.audio.wav import WavError, wav_data_span
+from tui_tts.errors import FfmpegError
+from tui_tts.models import AudioFacts
+
+SAMPLE_BYTES = 2  # s16le
+_SILENCE_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    """Where things landed in the joined audio."""
+
+    starts: tuple[float, ...]  # seconds at which each chunk's kept audio begins
+    duration: float  # seconds of audio written
+
+
+async def join_with_seams(
+    ffmpeg: Ffmpeg,
+    chunks: Sequence[tuple[Path, AudioFacts]],
+    plan: SeamPlan,
+    layout: tuple[int, int],
+    encode_args: list[str],
+    on_progress: Callable[[float], None] | None = None,
+) -> Timeline:
+    """Feed every chunk, trimmed and spaced by `plan`, as PCM at `layout` (rate, channels) into one ffmpeg.
+
+    `encode_args` are ffmpeg's arguments after the PCM input (codec, filters, muxer, output path).
+    """
+    rate, channels = layout
+    frame_bytes = SAMPLE_BYTES * channels
+    edge_frames = round(plan.edge * rate)
+    threshold = amplitude(plan.threshold_db)
+    starts: list[float] = []
+    written = 0
+
+    async def feed(stdin: asyncio.StreamWriter) -> None:
+        nonlocal written
+
+        async def write_silence(frames: int) -> None:
+            nonlocal written
+            remaining = max(0, frames) * frame_bytes
+            written += max(0, frames)
+            while remaining:
+                block = min(remaining, _SILENCE_BLOCK)
+                stdin.write(bytes(block))
+                await stdin.drain()
+                remaining -= block
+
+        def prepare(number: int) -> asyncio.Task[tuple[bytes, int, int]]:
+            return asyncio.create_task(_kept_pcm(ffmpeg, chunks[number], layout, edge_frames, threshold))
+
+        upcoming = prepare(0)
+        pending_pause = plan.start
+        previous_trail = 0
+        try:
+            for number in range(len(chunks)):
+                pcm, lead, trail = await upcoming
+                if number + 1 < len(chunks):  # decode the next chunk while this one is written
+                    upcoming = prepare(number + 1)
+                await write_silence(round(pending_pause * rate) - previous_trail - lead)
+                starts.append(written / rate)
+                stdin.write(pcm)
+                await stdin.drain()
+                written += len(pcm) // frame_bytes
+                pending_pause, previous_trail = plan.after[number], trail
+            await write_silence(round(pending_pause * rate) - previous_trail)
+        finally:
+            upcoming.cancel()
+
+    args = ["-y", "-f", "s16le", "-ar", str(rate), "-ac", str(channels), "-i", "pipe:0", *encode_args]
+    await run_ffmpeg(ffmpeg, args, on_progress, feed=feed)
+    return Timeline(tuple(starts), written / rate)
+
+
+async def _kept_pcm(
+    ffmpeg: Ffmpeg, chunk: tuple[Path, AudioFacts], layout: tuple[int, int], edge_frames: int, threshold: int
+) -> tuple[bytes, int, int]:
+    """A chunk's PCM with its edges trimmed, and how many frames of its own silence it kept at the start and end."""
+    pcm = await chunk_pcm(ffmpeg, chunk, layout)
+    rate, channels = layout
+    frame_bytes = SAMPLE_BYTES * channels
+    frames = len(pcm) // frame_bytes
+    span = speech_span(to_samples(pcm), channels, rate, threshold)
+    keep_from, keep_to = trim_bounds(span, frames, edge_frames)
+    if keep_from == keep_to:
+        return b"", 0, 0
+    return pcm[keep_from * frame_bytes : keep_to * frame_bytes], span[0] - keep_from, keep_to - span[1]
+
+
+async def chunk_pcm(ffmpeg: Ffmpeg, chunk: tuple[Path, AudioFacts], layout: tuple[int, int]) -> bytes:
+    """A chunk's samples as s16le at `layout`: read straight from a matching WAV, else decoded by ffmpeg."""
+    path, facts = chunk
+    if facts.container == "wav" and facts.codec == "pcm_s16le" and (facts.sample_rate, facts.channels) == layout:
+        try:
+            return await asyncio.to_thread(_wav_samples, path)
+        except (OSError, WavError) as exc:
+            raise FfmpegError(f"cannot read chunk audio {path}: {exc}") from None
+    rate, channels = layout
+    process = await asyncio.create_subprocess_exec(
+        ffmpeg.path, "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
+        "-map", "0:a:0", "-f", "s16le", "-ar", str(rate), "-ac", str(channels), "pipe:1",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        out, err = await process.communicate()
+    except asyncio.CancelledError:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        raise
+    if process.returncode != 0:
+        last = err.decode(errors="replace").strip().splitlines()[-1:] or [f"exit code {process.returncode}"]
+        raise FfmpegError(f"cannot decode chunk audio {path}: {last[0]}")
+    return out
+
+
+def _wav_samples(path: Path) -> bytes:
+    with path.open("rb") as handle:
+        head = handle.read(65536)
+        offset, length, _facts = wav_data_span(head, path.stat().st_size)
+        handle.seek(offset)
+        return handle.read(length)

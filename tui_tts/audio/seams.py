@@ -1,0 +1,95 @@
+"""Seams between chunks: where each chunk's speech starts and ends, and the pause each kind of boundary gets.
+
+Engines pad their audio with silence of their own choosing (often different from chunk to chunk), so the pause a
+listener hears at a seam is trailing silence + leading silence. To make pauses even, each chunk keeps at most `edge`
+seconds of its own silence at either end, and the silence inserted makes the whole gap exactly the configured pause.
+"""
+
+from __future__ import annotations
+
+import array
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+WINDOW_SECONDS = 0.005  # scan in 5 ms windows, then find the exact sample inside the first loud one
+
+
+@dataclass(frozen=True, slots=True)
+class Pauses:
+    """Silence, in seconds, at each kind of boundary, and how chunk edges are trimmed."""
+
+    sentence: float = 0.35  # between chunks inside a paragraph
+    paragraph: float = 0.8  # after a chunk that ends a paragraph
+    chapter: float = 2.0  # after a chapter's last chunk
+    start: float = 0.5  # before the first chunk
+    end: float = 1.0  # after the last chunk
+    edge: float = 0.03  # at most this much of a chunk's own leading/trailing silence is kept
+    threshold_db: float = -50.0  # quieter than this (dBFS) counts as silence
+
+
+@dataclass(frozen=True, slots=True)
+class SeamPlan:
+    """What the seam-aware join needs: the pause after each chunk, the lead-in, and how to trim edges."""
+
+    after: tuple[float, ...]
+    start: float
+    edge: float
+    threshold_db: float
+
+
+def plan_seams(sections: Sequence[int], ends_paragraph: Sequence[bool], pauses: Pauses) -> SeamPlan:
+    """The pause after each chunk: `end` after the last, `chapter` before a new section, then paragraph or sentence."""
+    after: list[float] = []
+    for number, (section, paragraph_end) in enumerate(zip(sections, ends_paragraph, strict=True)):
+        if number == len(sections) - 1:
+            after.append(pauses.end)
+        elif sections[number + 1] != section:
+            after.append(pauses.chapter)
+        else:
+            after.append(pauses.paragraph if paragraph_end else pauses.sentence)
+    return SeamPlan(tuple(after), pauses.start, pauses.edge, pauses.threshold_db)
+
+
+def amplitude(threshold_db: float) -> int:
+    """A dBFS level as a 16-bit sample magnitude."""
+    return max(1, round(32768 * 10 ** (threshold_db / 20)))
+
+
+def to_samples(pcm: bytes) -> array.array[int]:
+    """16-bit little-endian PCM as signed samples."""
+    samples = array.array("h")
+    samples.frombytes(pcm[: len(pcm) - len(pcm) % 2])
+    if sys.byteorder == "big":
+        samples.byteswap()
+    return samples
+
+
+def speech_span(samples: array.array[int], channels: int, rate: int, threshold: int) -> tuple[int, int]:
+    """(first, end) frame of the audio louder than `threshold`; (0, 0) when it is all quieter.
+
+    Scans whole windows with C-speed max/min from each end, then the single window where sound begins, so a chunk
+    costs a few hundred slice operations however long it is.
+    """
+    window = max(1, round(rate * WINDOW_SECONDS)) * channels
+    total = len(samples)
+
+    def loud(start: int, stop: int) -> bool:
+        piece = samples[start:stop]
+        return bool(piece) and (max(piece) > threshold or min(piece) < -threshold)
+
+    first = next((start for start in range(0, total, window) if loud(start, start + window)), None)
+    if first is None:
+        return 0, 0
+    first = next(i for i in range(first, min(first + window, total)) if abs(samples[i]) > threshold)
+    last = next(stop for stop in range(total, 0, -window) if loud(max(0, stop - window), stop))
+    last = next(i for i in range(last - 1, max(0, last - window) - 1, -1) if abs(samples[i]) > threshold)
+    return first // channels, last // channels + 1
+
+
+def trim_bounds(span: tuple[int, int], frames: int, edge_frames: int) -> tuple[int, int]:
+    """The frames of a chunk to keep: its speech plus at most `edge_frames` of its own silence on each side."""
+    first, end = span
+    if first == end:  # nothing above the threshold: the chunk is silence, and the pauses stand in for it
+        return 0, 0
+    return max(0, first - edge_frames), min(frames, end + edge_frames)
