@@ -149,9 +149,16 @@ async def test_a_paid_run_waits_for_confirmation(tmp_path: Path) -> None:
 # ----- snapshots with fixed data -----
 
 
-def fixed_session(tmp_path: Path, finished: bool) -> Session:
+CHAPTERS = ("Down the Rabbit-Hole", "The Pool of Tears", "A Caucus-Race and a Long Tale")
+
+
+def fixed_session(tmp_path: Path, finished: bool, chapters: bool = False) -> Session:
     settings = load_settings(None, {"run": {"concurrency": 8, "max_chars": 60}})
     document = Document("alice", (Section("alice", BOOK),))
+    if chapters:  # the same text as three chapters of different lengths
+        cuts = [0, len(BOOK) // 6, len(BOOK) // 2, len(BOOK)]
+        parts = [BOOK[a:b].strip() for a, b in zip(cuts, cuts[1:], strict=False)]
+        document = Document("alice", tuple(Section(title, part) for title, part in zip(CHAPTERS, parts, strict=True)))
     chunks = chunk_document(document, 60)
     run = RunRecord("20260101-000000-abcdef", "key", "/books/alice.txt", "hash", "alice", "local", "/books/alice.mp3",
                     "mp3", "active", len(chunks), 0.0, None, None)  # fmt: skip
@@ -188,8 +195,33 @@ def play(session: Session, finished: bool) -> Callable[[Pilot[Any]], Any]:
     return run_before
 
 
-@pytest.mark.parametrize("finished", [False, True], ids=["mid-run", "finished"])
-def test_dashboard_snapshots(tmp_path: Path, snap_compare: Any, finished: bool) -> None:
-    session = fixed_session(tmp_path, finished)
+@pytest.mark.parametrize(
+    ("finished", "chapters"), [(False, False), (True, False), (False, True)], ids=["mid-run", "finished", "chapters"]
+)
+def test_dashboard_snapshots(tmp_path: Path, snap_compare: Any, finished: bool, chapters: bool) -> None:
+    session = fixed_session(tmp_path, finished, chapters)
     app = DashboardApp(session, autostart=False, clock_text="12:00:00")
     assert snap_compare(app, terminal_size=(100, 30), run_before=play(session, finished))
+
+
+async def test_chapters_get_labelled_rows_with_their_own_progress(tmp_path: Path) -> None:
+    session = fixed_session(tmp_path, finished=False, chapters=True)
+    app = DashboardApp(session, autostart=False, clock_text="12:00:00")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await play(session, finished=False)(pilot)
+        grid = app.query_one(ChunkGrid)
+        sections = [chunk.section for chunk in session.plan.chunks]
+        lines = [grid.render_line(y).text for y in range(grid.cells.rows)]
+        for section, title in enumerate(CHAPTERS):
+            done = sum(1 for chunk in session.plan.chunks if chunk.section == section and
+                       grid.state_of(chunk.index).value == "done")  # fmt: skip
+            total = sections.count(section)
+            assert grid.chapter_progress(section) == (done, total)
+            head = lines[grid.cells.head_row[section]]
+            assert head.startswith(f"{section + 1:>2} {title[:8]}") and f" {done}/{total} " in head
+        # a chapter's first chunk starts its own row, so the cell under the gutter's edge is that chunk
+        first_of_second = sections.index(1)
+        assert grid.cells.index_at(grid.cells.head_row[1], grid.cells.gutter) == first_of_second
+        grid.action_jump(first_of_second)
+        grid.action_move_rows(-1)
+        assert sections[grid.cursor] == 0

@@ -72,7 +72,9 @@ class DashboardApp(App[int]):
 
     def compose(self) -> ComposeResult:
         yield RunHeader(id="header")
-        yield ChunkGrid(len(self.session.plan.chunks), id="grid")
+        chunks = self.session.plan.chunks
+        titles = [section.title for section in self.session.document.sections]
+        yield ChunkGrid(len(chunks), [chunk.section for chunk in chunks], titles, id="grid")
         yield RichLog(id="log", max_lines=LOG_LINES, markup=False, wrap=True)
         yield Footer()
 

@@ -1,7 +1,8 @@
 """The chunk grid: one line-API widget, one cell per chunk, for books of 10,000+ chunks.
 
-Rows are rendered on demand and cached as Strips keyed by everything that shapes them; a state change only marks
-its row dirty, and dirty rows are flushed at most 30 times a second.
+Each chapter starts a row labelled with its number, title and done/total. Rows are rendered on demand and cached as
+Strips keyed by everything that shapes them; a state change only marks its row (and its chapter's label row) dirty,
+and dirty rows are flushed at most 30 times a second.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui_tts.models import ChunkState
+from tui_tts.ui.grid_layout import CELL_WIDTH, chapter_label, lay_out
 
-CELL_WIDTH = 2  # a glyph and a space
 STATES = tuple(ChunkState)
 GLYPHS = {
     ChunkState.QUEUED: "·",
@@ -32,7 +33,11 @@ FLUSH_INTERVAL = 1 / 30
 class ChunkGrid(ScrollView, can_focus=True):
     """A cell per chunk, coloured and with a glyph per state, a cursor, and mouse selection."""
 
-    COMPONENT_CLASSES = {f"chunk-grid--{state.value}" for state in STATES} | {"chunk-grid--cursor"}
+    COMPONENT_CLASSES = {f"chunk-grid--{state.value}" for state in STATES} | {
+        "chunk-grid--cursor",
+        "chunk-grid--label",
+        "chunk-grid--label-done",
+    }
     BINDINGS = [
         Binding("left", "move(-1)", "Left", show=False),
         Binding("right", "move(1)", "Right", show=False),
@@ -50,6 +55,8 @@ class ChunkGrid(ScrollView, can_focus=True):
     ChunkGrid > .chunk-grid--retry { color: $warning; text-style: bold; }
     ChunkGrid > .chunk-grid--failed { color: $error; text-style: bold; }
     ChunkGrid > .chunk-grid--cursor { background: $accent 40%; }
+    ChunkGrid > .chunk-grid--label { color: $text-muted; }
+    ChunkGrid > .chunk-grid--label-done { color: $success; }
     """
 
     class ChunkSelected(Message):
@@ -59,39 +66,58 @@ class ChunkGrid(ScrollView, can_focus=True):
             super().__init__()
             self.index = index
 
-    def __init__(self, total: int, *, id: str | None = None) -> None:
+    def __init__(
+        self, total: int, sections: list[int] | None = None, titles: list[str] | None = None, *, id: str | None = None
+    ) -> None:
         super().__init__(id=id)
         self.states = bytearray(total)  # an index into STATES per chunk
+        self.sections = sections if sections is not None and len(sections) == total else [0] * total
+        self.titles = titles or []
+        self.section_total: dict[int, int] = {}
+        for section in self.sections:
+            self.section_total[section] = self.section_total.get(section, 0) + 1
+        self.section_done = dict.fromkeys(self.section_total, 0)
         self.cursor = 0
+        self.cells = lay_out(self.sections, 80, self._label_width())
         self._row_versions: dict[int, int] = {}
         self._dirty: set[int] = set()
-        self._cache: dict[tuple[int, int, int, int, int], Strip] = {}
+        self._cache: dict[tuple[int, int, int, int], Strip] = {}
         self.flushes = 0
 
     def on_mount(self) -> None:
         self.set_interval(FLUSH_INTERVAL, self._flush_dirty_rows)
-        self._update_virtual_size()
+        self._relayout()
 
     # ----- data in -----
 
     def set_state(self, index: int, state: ChunkState) -> None:
-        """Record a state change; the row is repainted at the next flush."""
+        """Record a state change; the row (and its chapter's label) is repainted at the next flush."""
         if 0 <= index < len(self.states):
+            old = self.states[index]
             self.states[index] = STATES.index(state)
-            self._mark(index)
+            done = STATES.index(ChunkState.DONE)
+            if (old == done) != (self.states[index] == done):
+                section = self.sections[index]
+                self.section_done[section] += 1 if self.states[index] == done else -1
+                self._mark_row(self.cells.head_row[section])
+            self._mark_row(self.cells.row_of(index))
 
     def set_states(self, states: list[ChunkState]) -> None:
         self.states = bytearray(STATES.index(state) for state in states)
-        self._cache.clear()
-        self._row_versions.clear()
-        self._update_virtual_size()
+        self.section_done = dict.fromkeys(self.section_total, 0)
+        for section, state in zip(self.sections, states, strict=True):
+            self.section_done[section] += state == ChunkState.DONE
+        self._relayout()
         self.refresh()
 
     def state_of(self, index: int) -> ChunkState:
         return STATES[self.states[index]]
 
-    def _mark(self, index: int) -> None:
-        row = index // self.per_row
+    def chapter_progress(self, section: int) -> tuple[int, int]:
+        """(done, total) chunks of one chapter."""
+        return self.section_done.get(section, 0), self.section_total.get(section, 0)
+
+    def _mark_row(self, row: int) -> None:
         self._row_versions[row] = self._row_versions.get(row, 0) + 1
         self._dirty.add(row)
 
@@ -108,31 +134,31 @@ class ChunkGrid(ScrollView, can_focus=True):
 
     # ----- geometry -----
 
-    @property
-    def per_row(self) -> int:
-        return max(1, (self.size.width or 80) // CELL_WIDTH)
+    def _label_width(self) -> int:
+        longest = max((len(title) for title in self.titles), default=10)
+        counts = max((len(f"{total}/{total}") for total in self.section_total.values()), default=3)
+        return 3 + longest + 2 + counts
 
-    @property
-    def rows(self) -> int:
-        return -(-len(self.states) // self.per_row)
-
-    def _update_virtual_size(self) -> None:
-        self.virtual_size = Size(self.per_row * CELL_WIDTH, self.rows)
-
-    def on_resize(self, _event: events.Resize) -> None:
+    def _relayout(self) -> None:
+        self.cells = lay_out(self.sections, self.size.width or 80, self._label_width())
         self._cache.clear()
         self._row_versions.clear()
-        self._update_virtual_size()
+        self.virtual_size = Size(self.cells.gutter + self.cells.per_row * CELL_WIDTH, self.cells.rows)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._relayout()
 
     # ----- rendering -----
 
     def render_line(self, y: int) -> Strip:
         row = self.scroll_offset.y + y
         width = self.size.width
-        if row >= self.rows:
+        cells = self.cells
+        if row >= cells.rows:
             return Strip.blank(width, self.rich_style)
-        cursor_column = self.cursor - row * self.per_row if self.cursor // self.per_row == row else -1
-        key = (row, self._row_versions.get(row, 0), cursor_column, width, self.per_row)
+        first = cells.row_first[row]
+        cursor_column = self.cursor - first if first <= self.cursor < cells.row_end(row) else -1
+        key = (row, self._row_versions.get(row, 0), cursor_column, width)
         strip = self._cache.get(key)
         if strip is None:
             if len(self._cache) > 4096:
@@ -143,9 +169,18 @@ class ChunkGrid(ScrollView, can_focus=True):
     def _render_row(self, row: int, cursor_column: int, width: int) -> Strip:
         styles = {state: self.get_component_rich_style(f"chunk-grid--{state.value}") for state in STATES}
         cursor_style = self.get_component_rich_style("chunk-grid--cursor")
-        start = row * self.per_row
+        cells = self.cells
         segments: list[Segment] = []
-        for column, code in enumerate(self.states[start : start + self.per_row]):
+        if cells.gutter:
+            section = cells.row_section[row]
+            label = " " * cells.gutter
+            done, total = self.chapter_progress(section)
+            if cells.head_row[section] == row:
+                title = self.titles[section] if section < len(self.titles) else f"Chapter {section + 1}"
+                label = chapter_label(section + 1, title, done, total, cells.gutter)
+            kind = "chunk-grid--label-done" if done == total else "chunk-grid--label"
+            segments.append(Segment(label, self.get_component_rich_style(kind)))
+        for column, code in enumerate(self.states[cells.row_first[row] : cells.row_end(row)]):
             state = STATES[code]
             style: Style = styles[state]
             if column == cursor_column:
@@ -159,9 +194,9 @@ class ChunkGrid(ScrollView, can_focus=True):
     def _place_cursor(self, index: int) -> None:
         if not len(self.states):
             return
-        old_row = self.cursor // self.per_row
+        old_row = self.cells.row_of(self.cursor)
         self.cursor = max(0, min(len(self.states) - 1, index))
-        new_row = self.cursor // self.per_row
+        new_row = self.cells.row_of(self.cursor)
         for row in {old_row, new_row}:
             self._row_versions[row] = self._row_versions.get(row, 0) + 1
             self.refresh_lines(row)
@@ -178,7 +213,7 @@ class ChunkGrid(ScrollView, can_focus=True):
         self._place_cursor(self.cursor + step)
 
     def action_move_rows(self, rows: int) -> None:
-        self._place_cursor(self.cursor + rows * self.per_row)
+        self._place_cursor(self.cells.step_rows(self.cursor, rows))
 
     def action_jump(self, index: int) -> None:
         self._place_cursor(index if index >= 0 else len(self.states) - 1)
@@ -187,9 +222,8 @@ class ChunkGrid(ScrollView, can_focus=True):
         self.post_message(self.ChunkSelected(self.cursor))
 
     def on_click(self, event: events.Click) -> None:
-        row = self.scroll_offset.y + event.y
-        index = row * self.per_row + event.x // CELL_WIDTH
-        if 0 <= index < len(self.states) and event.x < self.per_row * CELL_WIDTH:
+        index = self.cells.index_at(self.scroll_offset.y + event.y, event.x)
+        if index is not None:
             self._place_cursor(index)
             if event.chain >= 2:
                 self.post_message(self.ChunkSelected(index))
