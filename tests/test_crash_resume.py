@@ -77,8 +77,10 @@ def test_sigkill_at_many_points_loses_nothing_and_pays_once(tmp_path: Path, ffmp
         wait_for_port(port, emulator, log)
         url = f"http://127.0.0.1:{port}/v2/emulator"
         config = tmp_path / "c.toml"
-        config.write_text(f'engine = "runpod"\n[run]\nconcurrency = 8\nmax_chars = 160\n[runpod]\nendpoint_url = '
-                          f'"{url}"\npoll_initial = 0.1\n[seams]\nenabled = false\n')  # chunk positions = summed durations
+        config.write_text(
+            f'engine = "runpod"\n[run]\nconcurrency = 8\nmax_chars = 160\n[runpod]\nendpoint_url = '
+            f'"{url}"\npoll_initial = 0.1\n[seams]\nenabled = false\n'
+        )  # positions = summed durations
         book = tmp_path / "book.txt"
         book.write_text(BOOK, encoding="utf-8")
         data, output = tmp_path / "data", tmp_path / "book.mp3"

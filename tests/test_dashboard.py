@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -157,7 +158,7 @@ def fixed_session(tmp_path: Path, finished: bool, chapters: bool = False) -> Ses
     document = Document("alice", (Section("alice", BOOK),))
     if chapters:  # the same text as three chapters of different lengths
         cuts = [0, len(BOOK) // 6, len(BOOK) // 2, len(BOOK)]
-        parts = [BOOK[a:b].strip() for a, b in zip(cuts, cuts[1:], strict=False)]
+        parts = [BOOK[a:b].strip() for a, b in itertools.pairwise(cuts)]
         document = Document("alice", tuple(Section(title, part) for title, part in zip(CHAPTERS, parts, strict=True)))
     chunks = chunk_document(document, 60)
     run = RunRecord("20260101-000000-abcdef", "key", "/books/alice.txt", "hash", "alice", "local", "/books/alice.mp3",
