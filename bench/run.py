@@ -49,7 +49,8 @@ def main() -> int:
     stitch_sizes = [40] if args.quick else [100, 1000, 3000]
     stitch_rows = stitching.run(stitch_sizes, pydub_limit=3000)
     table("Stitching (wall s, peak RSS MB)", stitch_rows, ["chunks", "format", "ours_wall", "ours_rss_mb", "copy_wall",
-          "ours_vs_copy", "pydub_wall", "pydub_rss_mb", "pydub_vs_ours"])  # fmt: skip
+          "ours_vs_copy", "seams_wall", "seams_rss_mb", "pydub_wall", "pydub_rss_mb", "pydub_vs_ours",
+          "pydub_vs_seams"])  # fmt: skip
 
     orchestration_rows = orchestration.run(args.quick)
     columns = ["case", "makespan", "ideal", "makespan_vs_ideal", "cpu_s_per_1000", "requests_per_chunk",
@@ -75,6 +76,8 @@ def main() -> int:
         "stitch_vs_pydub": min(float(row.get("pydub_vs_ours", math.nan)) for row in at_biggest),  # type: ignore[arg-type]
         "stitch_vs_copy": max(float(row["ours_vs_copy"]) for row in at_biggest),  # type: ignore[arg-type]
         "stitch_peak_rss_mb": max(float(row["ours_rss_mb"]) for row in stitch_rows),  # type: ignore[arg-type]
+        "seams_vs_pydub": min(float(row.get("pydub_vs_seams", math.nan)) for row in at_biggest),  # type: ignore[arg-type]
+        "seams_peak_rss_mb": max(float(row["seams_rss_mb"]) for row in stitch_rows),  # type: ignore[arg-type]
         "makespan_vs_ideal": float(big_case["makespan_vs_ideal"]),  # type: ignore[arg-type]
         "orchestrator_cpu_s_per_1000": float(big_case["cpu_s_per_1000"]),  # type: ignore[arg-type]
         "commits_per_chunk": float(big_case["commits_per_chunk"]),  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""One stitching method over a list of chunk files, run in a process of its own: ours, pydub, or a byte copy."""
+"""One stitching method over a list of chunk files, in a process of its own: ours (plain or seamed), pydub, a copy."""
 
 from __future__ import annotations
 
@@ -8,14 +8,18 @@ import sys
 from pathlib import Path
 
 
-def ours(paths: list[Path], output: Path, work: Path) -> None:
+def ours(paths: list[Path], output: Path, work: Path, seamed: bool = False) -> None:
+    """The concat demuxer join, or (seamed) the seam-aware join: every chunk decoded, trimmed, paused, one encode."""
     from tui_tts.audio.ffmpeg import find_ffmpeg
     from tui_tts.audio.probe import probe_file
+    from tui_tts.audio.seams import Pauses, plan_seams
     from tui_tts.audio.stitch import ChunkAudio, stitch
 
     pieces = [ChunkAudio(path, probe_file(path)) for path in paths]
     format_name = output.suffix.lstrip(".")
-    asyncio.run(stitch(find_ffmpeg(), pieces, output, format_name, "64k", work))
+    # A paragraph every five chunks, a chapter every hundred: every kind of boundary is exercised.
+    plan = plan_seams([n // 100 for n in range(len(paths))], [n % 5 == 4 for n in range(len(paths))], Pauses())
+    asyncio.run(stitch(find_ffmpeg(), pieces, output, format_name, "64k", work, seams=plan if seamed else None))
 
 
 def pydub_way(paths: list[Path], output: Path) -> None:
@@ -42,8 +46,8 @@ def byte_copy(paths: list[Path], output: Path) -> None:
 def main() -> None:
     method, list_file, output = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
     paths = [Path(line) for line in list_file.read_text().splitlines() if line]
-    if method == "ours":
-        ours(paths, output, output.parent / f"work-{output.stem}")
+    if method in ("ours", "seams"):
+        ours(paths, output, output.parent / f"work-{output.stem}", seamed=method == "seams")
     elif method == "pydub":
         pydub_way(paths, output)
     else:

@@ -1,4 +1,4 @@
-"""Stitching N chunk files of about 3 s: ours (concat demuxer) against pydub in memory and a raw byte copy."""
+"""Stitching N chunk files of about 3 s: ours (concat demuxer; seam-aware) against pydub in memory and a byte copy."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def run(sizes: list[int], pydub_limit: int) -> list[dict[str, object]]:
                 listing = folder / f"{kind}.txt"
                 listing.write_text("\n".join(str(p) for p in chunks[kind]))
                 results: dict[str, Measured | None] = {}
-                for method in ("ours", "copy", "pydub"):
+                for method in ("ours", "seams", "copy", "pydub"):
                     if method == "pydub" and count > pydub_limit:
                         results[method] = None
                         continue
@@ -65,14 +65,16 @@ def run(sizes: list[int], pydub_limit: int) -> list[dict[str, object]]:
 
 
 def _row(count: int, kind: str, results: dict[str, Measured | None]) -> dict[str, object]:
-    ours, copy, pydub = results["ours"], results["copy"], results["pydub"]
-    assert ours is not None and copy is not None
+    ours, seams, copy, pydub = results["ours"], results["seams"], results["copy"], results["pydub"]
+    assert ours is not None and seams is not None and copy is not None
     row: dict[str, object] = {
         "chunks": count, "format": kind, "ours_wall": ours.wall, "ours_cpu": ours.cpu, "ours_rss_mb": ours.peak_rss_mb,
         "copy_wall": copy.wall, "ours_vs_copy": ours.wall / copy.wall if copy.wall else None,
+        "seams_wall": seams.wall, "seams_cpu": seams.cpu, "seams_rss_mb": seams.peak_rss_mb,
     }  # fmt: skip
     if pydub is not None:
         timed_out = pydub.returncode == -9
         row.update(pydub_wall=pydub.wall, pydub_cpu=pydub.cpu, pydub_rss_mb=pydub.peak_rss_mb,
-                   pydub_timed_out=timed_out, pydub_vs_ours=pydub.wall / ours.wall)  # fmt: skip
+                   pydub_timed_out=timed_out, pydub_vs_ours=pydub.wall / ours.wall,
+                   pydub_vs_seams=pydub.wall / seams.wall)  # fmt: skip
     return row

@@ -127,7 +127,7 @@ async def test_loudnorm_evens_out_chunks_and_nears_the_target(tmp_path: Path, ff
     from tui_tts.audio.seams import SeamPlan
 
     pieces = []
-    for number, amplitude in enumerate([600, 2500, 900, 3500]):  # chunks 15 dB apart, all too quiet
+    for number, amplitude in enumerate([1500, 5000, 1800, 6000]):  # chunks 12 dB apart, as engines make them
         path = tmp_path / f"{number}.wav"
         path.write_bytes(pcm_to_wav(tone_pcm(4.0, 22050, 330 + 50 * number, amplitude), 22050))
         pieces.append(ChunkAudio(path, probe_file(path)))
@@ -138,10 +138,14 @@ async def test_loudnorm_evens_out_chunks_and_nears_the_target(tmp_path: Path, ff
     even = await stitch(ffmpeg, pieces, output, "wav", "96k", tmp_path / "w1", seams=plan, loudness=Loudness())
     before, _ = integrated_loudness(ffmpeg, raw)
     after, peak = integrated_loudness(ffmpeg, output)
-    assert before < -24  # far from the target to begin with
-    assert after == pytest.approx(-18.0, abs=2.5)  # single-pass loudnorm adapts as it goes; see the README
+    assert before < -20.5  # away from the target to begin with
     assert peak <= -1.0
     spread_before = chunk_loudness(ffmpeg, raw, list(plain.starts), 2.5)
     spread_after = chunk_loudness(ffmpeg, output, list(even.starts), 2.5)
-    assert max(spread_after) - min(spread_after) < 0.6 * (max(spread_before) - min(spread_before))
+    assert max(spread_before) - min(spread_before) > 10
+    if seamed:  # every chunk's level is matched before the encode: no jumps left, and the target is met
+        assert max(spread_after) - min(spread_after) < 1.0
+        assert after == pytest.approx(-18.0, abs=1.0)
+    else:  # loudnorm alone (seams off) adapts as it goes: it nears the target but leaves most of the jumps
+        assert after == pytest.approx(-18.0, abs=2.5)
     assert probe_file(output).sample_rate == 22050  # loudnorm's 192 kHz does not leak into the file

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui_tts.audio.ffmpeg import Ffmpeg, run_ffmpeg
+from tui_tts.audio.levels import level_matched
 from tui_tts.audio.seams import SeamPlan, amplitude, speech_span, to_samples, trim_bounds
 from tui_tts.audio.wav import WavError, wav_data_span
 from tui_tts.errors import FfmpegError
@@ -63,7 +64,7 @@ async def join_with_seams(
                 remaining -= block
 
         def prepare(number: int) -> asyncio.Task[tuple[bytes, int, int]]:
-            return asyncio.create_task(_kept_pcm(ffmpeg, chunks[number], layout, edge_frames, threshold))
+            return asyncio.create_task(_kept_pcm(ffmpeg, chunks[number], layout, plan, edge_frames, threshold))
 
         upcoming = prepare(0)
         pending_pause = plan.start
@@ -89,18 +90,27 @@ async def join_with_seams(
 
 
 async def _kept_pcm(
-    ffmpeg: Ffmpeg, chunk: tuple[Path, AudioFacts], layout: tuple[int, int], edge_frames: int, threshold: int
+    ffmpeg: Ffmpeg,
+    chunk: tuple[Path, AudioFacts],
+    layout: tuple[int, int],
+    plan: SeamPlan,
+    edge_frames: int,
+    threshold: int,
 ) -> tuple[bytes, int, int]:
-    """A chunk's PCM with its edges trimmed, and how many frames of its own silence it kept at the start and end."""
+    """A chunk's PCM with its edges trimmed (and its level matched, when asked), and how many frames of its own
+    silence it kept at the start and at the end."""
     pcm = await chunk_pcm(ffmpeg, chunk, layout)
     rate, channels = layout
     frame_bytes = SAMPLE_BYTES * channels
     frames = len(pcm) // frame_bytes
-    span = speech_span(to_samples(pcm), channels, rate, threshold)
+    span = speech_span(to_samples(pcm), channels, threshold)
     keep_from, keep_to = trim_bounds(span, frames, edge_frames)
     if keep_from == keep_to:
         return b"", 0, 0
-    return pcm[keep_from * frame_bytes : keep_to * frame_bytes], span[0] - keep_from, keep_to - span[1]
+    kept = pcm[keep_from * frame_bytes : keep_to * frame_bytes]
+    if plan.level_db is not None:
+        kept, _gain = level_matched(kept, channels, rate, threshold, plan.level_db)
+    return kept, span[0] - keep_from, keep_to - span[1]
 
 
 async def chunk_pcm(ffmpeg: Ffmpeg, chunk: tuple[Path, AudioFacts], layout: tuple[int, int]) -> bytes:

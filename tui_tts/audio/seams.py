@@ -7,12 +7,11 @@ seconds of its own silence at either end, and the silence inserted makes the who
 
 from __future__ import annotations
 
-import array
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-WINDOW_SECONDS = 0.005  # scan in 5 ms windows, then find the exact sample inside the first loud one
+import numpy as np
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +35,7 @@ class SeamPlan:
     start: float
     edge: float
     threshold_db: float
+    level_db: float | None = None  # bring every chunk's speech to this level (dBFS), for even loudness
 
 
 def plan_seams(sections: Sequence[int], ends_paragraph: Sequence[bool], pauses: Pauses) -> SeamPlan:
@@ -56,35 +56,17 @@ def amplitude(threshold_db: float) -> int:
     return max(1, round(32768 * 10 ** (threshold_db / 20)))
 
 
-def to_samples(pcm: bytes) -> array.array[int]:
-    """16-bit little-endian PCM as signed samples."""
-    samples = array.array("h")
-    samples.frombytes(pcm[: len(pcm) - len(pcm) % 2])
-    if sys.byteorder == "big":
-        samples.byteswap()
-    return samples
+def to_samples(pcm: bytes) -> np.ndarray[Any, np.dtype[np.int16]]:
+    """16-bit little-endian PCM as signed samples (a view, no copy)."""
+    return np.frombuffer(pcm, dtype="<i2", count=len(pcm) // 2)
 
 
-def speech_span(samples: array.array[int], channels: int, rate: int, threshold: int) -> tuple[int, int]:
-    """(first, end) frame of the audio louder than `threshold`; (0, 0) when it is all quieter.
-
-    Scans whole windows with C-speed max/min from each end, then the single window where sound begins, so a chunk
-    costs a few hundred slice operations however long it is.
-    """
-    window = max(1, round(rate * WINDOW_SECONDS)) * channels
-    total = len(samples)
-
-    def loud(start: int, stop: int) -> bool:
-        piece = samples[start:stop]
-        return bool(piece) and (max(piece) > threshold or min(piece) < -threshold)
-
-    first = next((start for start in range(0, total, window) if loud(start, start + window)), None)
-    if first is None:
+def speech_span(samples: np.ndarray[Any, np.dtype[np.int16]], channels: int, threshold: int) -> tuple[int, int]:
+    """(first, end) frame of the audio louder than `threshold`; (0, 0) when it is all quieter."""
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > threshold)
+    if loud.size == 0:
         return 0, 0
-    first = next(i for i in range(first, min(first + window, total)) if abs(samples[i]) > threshold)
-    last = next(stop for stop in range(total, 0, -window) if loud(max(0, stop - window), stop))
-    last = next(i for i in range(last - 1, max(0, last - window) - 1, -1) if abs(samples[i]) > threshold)
-    return first // channels, last // channels + 1
+    return int(loud[0]) // channels, int(loud[-1]) // channels + 1
 
 
 def trim_bounds(span: tuple[int, int], frames: int, edge_frames: int) -> tuple[int, int]:

@@ -138,7 +138,8 @@ async def stitch(
 
     Without `seams` the chunks join as they are, through the concat demuxer (stream copy when formats allow); with
     `seams` each chunk's edge silence is trimmed and exact pauses go between them. For M4B, `book` gives the
-    chapters, tags and cover; `loudness` normalises inside the encode.
+    chapters, tags and cover. `loudness` normalises inside the encode; with seams, every chunk's speech level is
+    matched to the target first, so there are no jumps at seams for loudnorm to chase.
     """
     if not chunks:
         raise FfmpegError("nothing to stitch: no chunk audio")
@@ -153,6 +154,8 @@ async def stitch(
     estimate = sum(chunk.facts.duration for chunk in chunks) + (sum(seams.after) + seams.start if seams else 0.0)
     progress = (lambda seconds: on_progress(min(seconds, estimate), estimate)) if on_progress else None
     filters = loudness.filter_args(rate) if loudness else []
+    if seams is not None and loudness is not None and seams.level_db is None:
+        seams = dataclasses.replace(seams, level_db=loudness.target)  # even chunks first, then loudnorm
     partial = output.with_name(f".{output.name}.part")
     try:
         if seams is not None:
