@@ -10,8 +10,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 HEADLINE = {
-    "stitch_vs_pydub", "stitch_vs_copy", "stitch_peak_rss_mb", "seams_vs_pydub", "seams_peak_rss_mb", "makespan_vs_ideal", "orchestrator_cpu_s_per_1000",
-    "commits_per_chunk", "requests_per_chunk", "peak_rss_mb",
+    "stitch_vs_pydub", "stitch_vs_copy", "stitch_peak_rss_mb", "seams_vs_pydub", "seams_peak_rss_mb",
+    "makespan_vs_ideal", "orchestrator_cpu_s_per_1000", "commits_per_chunk", "requests_per_chunk", "peak_rss_mb",
 }  # fmt: skip
 
 
