@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
+import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,27 +38,23 @@ def split_parts(
     Cuts go at chapter starts; a chapter longer than the limit is cut at paragraph ends, and a paragraph longer
     than the limit between chunks. Greedy, so every part but the last is as full as the limit lets it be.
     """
-    if limit <= 0 or sum(lengths) <= limit:
-        return [Part(0, len(lengths))]
-
-    def cut_points(level: int) -> list[int]:  # chunk indices where a part may start, 0 = chapters only
-        return [i for i in range(1, len(lengths)) if
-                sections[i] != sections[i - 1] or (level >= 1 and ends_paragraph[i - 1]) or level >= 2]  # fmt: skip
-
+    count = len(lengths)
+    prefix = list(itertools.accumulate(lengths, initial=0.0))
+    if limit <= 0 or prefix[-1] <= limit:
+        return [Part(0, count)]
+    chapters = [i for i in range(1, count) if sections[i] != sections[i - 1]]
+    paragraphs = [i for i in range(1, count) if sections[i] != sections[i - 1] or ends_paragraph[i - 1]]
     parts: list[Part] = []
     first = 0
-    while first < len(lengths):
-        stop = len(lengths)
-        for level in range(3):
-            allowed = [i for i in cut_points(level) if i > first]
-            fitting = [i for i in allowed if sum(lengths[first:i]) <= limit]
-            if sum(lengths[first:]) <= limit:
-                break
-            if fitting:
-                stop = fitting[-1]
-                break
-            if level == 2 and allowed:
-                stop = allowed[0]  # one chunk longer than the limit: it is its own part
+    while first < count:
+        furthest = bisect.bisect_right(prefix, prefix[first] + limit) - 1  # the last stop that still fits
+        stop = count if furthest >= count else max(first + 1, furthest)  # one chunk over the limit: its own part
+        if furthest < count:
+            for cuts in (chapters, paragraphs):
+                best = bisect.bisect_right(cuts, furthest) - 1
+                if best >= 0 and cuts[best] > first:
+                    stop = cuts[best]
+                    break
         parts.append(Part(first, stop))
         first = stop
     return parts
