@@ -61,6 +61,8 @@ def test_a_long_book_is_split_into_parts_each_with_its_chapters(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
     parts = sorted(tmp_path.glob("book - Part *.m4b"))
     assert [p.name for p in parts] == ["book - Part 1.m4b", "book - Part 2.m4b"]
+    assert result.stdout.split("\n")[:2] == [str(p) for p in parts]  # one path per line, for scripts
+    assert "2 parts (book - Part 1.m4b, book - Part 2.m4b)" in result.stderr
     assert not (tmp_path / "book.m4b").exists()
     durations = [probe_file(p).duration for p in parts]
     assert all(d <= hours * 3600 + 0.5 for d in durations)

@@ -57,7 +57,7 @@ async def run_headless(args: argparse.Namespace) -> int:
         assert outcome.output is not None
         result = outcome.output
         how = "stream copy" if result.copied else "one encode"
-        print(f"wrote {result.path} ({format_duration(result.duration)} of audio, {result.size_bytes / 1e6:.1f} MB, "
+        print(f"wrote {result.written} ({format_duration(result.duration)} of audio, {result.size_bytes / 1e6:.1f} MB, "
               f"{how}) in {outcome.elapsed:.1f} s", file=sys.stderr)  # fmt: skip
-        print(result.path)
+        print("\n".join(str(path) for path in result.files))
         return EXIT_OK

@@ -174,9 +174,9 @@ async def stitch_command(args: argparse.Namespace) -> int:
             document = with_book_flags(document, args)
         result = await stitch_run(store, ffmpeg, settings, data_dir, run, records, output, format_name, EventBus(),
                                   document)  # fmt: skip
-    print(f"wrote {result.path} ({format_duration(result.duration)}, {result.size_bytes / 1e6:.1f} MB)",
+    print(f"wrote {result.written} ({format_duration(result.duration)}, {result.size_bytes / 1e6:.1f} MB)",
           file=sys.stderr)  # fmt: skip
-    print(result.path)
+    print("\n".join(str(path) for path in result.files))
     return EXIT_OK
 
 

@@ -71,6 +71,17 @@ class StitchResult:
     starts: tuple[float, ...] = ()  # seconds at which each chunk begins in the output
     parts: tuple[Path, ...] = ()  # every file written, when a long book was split into parts
 
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return self.parts or (self.path,)
+
+    @property
+    def written(self) -> str:
+        """What was written, for messages: the path, or how many parts and their names."""
+        if len(self.files) == 1:
+            return str(self.path)
+        return f"{len(self.files)} parts ({', '.join(path.name for path in self.files)})"
+
 
 def concat_line(path: Path) -> str:
     """One `file` line of a concat list, quoted by ffmpeg's rules: inside '...' all is literal but ' itself."""

@@ -131,7 +131,7 @@ class DashboardApp(App[int]):
             self.notify(message, severity="warning", timeout=30)
         elif outcome.output is not None:
             self.exit_code = EXIT_OK
-            self.announce_output(outcome.output.path, outcome.output.duration, outcome.output.size_bytes)
+            self.announce_output(outcome.output.written, outcome.output.duration, outcome.output.size_bytes)
         self.refresh_header()
 
     def announce_output(self, path: object, duration: float, size: int) -> None:
@@ -236,7 +236,7 @@ class DashboardApp(App[int]):
             self.log_line("error", exc.message)
             self.notify(exc.message, severity="error")
             return
-        self.announce_output(result.path, result.duration, result.size_bytes)
+        self.announce_output(result.written, result.duration, result.size_bytes)
 
     def action_focus_log(self) -> None:
         log = self.query_one(RichLog)
