@@ -99,6 +99,7 @@ async def test_m4b_chapters_start_where_their_first_chunk_is_heard(tmp_path: Pat
     output = tmp_path / "book.m4b"
     result = await stitch(ffmpeg, pieces, output, "m4b", "64k", tmp_path / "work",
                           book=BookMetadata("Seams", chapters=tuple(heads)), seams=plan)  # fmt: skip
+    assert not (tmp_path / "work" / "audio.m4a").exists()  # the intermediate AAC is gone
     runs = _assert_gaps(decode_mono(ffmpeg, output, RATE), RATE, 0.02)
     heard = [start + length for start, length in runs]  # where each chunk's tone begins
     chapters = MP4(output).chapters

@@ -168,9 +168,10 @@ async def stitch(
     if seams is not None and loudness is not None and seams.level_db is None:
         seams = dataclasses.replace(seams, level_db=loudness.target)  # even chunks first, then loudnorm
     partial = output.with_name(f".{output.name}.part")
+    intermediate = work_dir / "audio.m4a"  # the seam path's AAC, before chapters, tags and cover are muxed in
     try:
         if seams is not None:
-            audio_target = work_dir / "audio.m4a" if book is not None else partial
+            audio_target = intermediate if book is not None else partial
             muxer = "mp4" if book is not None else target.muxer
             extra = target.extra if book is None else ()  # +faststart belongs to the final mux
             encode = [*_codec_args(target, bitrate), *filters, *extra, "-f", muxer, str(audio_target)]
@@ -196,6 +197,7 @@ async def stitch(
         os.replace(partial, output)
     finally:
         partial.unlink(missing_ok=True)
+        intermediate.unlink(missing_ok=True)
     if on_progress:
         on_progress(estimate, estimate)
     return StitchResult(output, duration, output.stat().st_size, copied, normalized, starts)
