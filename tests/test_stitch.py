@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import array
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,20 @@ def test_wav_with_placeholder_sizes_is_repaired() -> None:
     repaired, facts = inspect_audio(placeholder)
     assert facts.duration == pytest.approx(1.0)
     assert repaired == good
+
+
+async def test_a_broken_chunk_stops_the_seam_aware_join_cleanly(tmp_path: Path, ffmpeg: Ffmpeg) -> None:
+    from tui_tts.audio.seams import Pauses, plan_seams
+
+    good = chunk(write_tone(tmp_path / "good.wav", 0.5, 8000))
+    broken_wav = tmp_path / "broken.wav"
+    broken_wav.write_bytes(b"RIFF" + b"\x00" * 200)
+    broken_mp3 = tmp_path / "broken.mp3"
+    broken_mp3.write_bytes(b"ID3" + b"\x00" * 500)
+    mp3_facts = dataclasses.replace(good.facts, codec="mp3", container="mp3")
+    plan = plan_seams([0, 0, 0], [False] * 3, Pauses())
+    for bad, message in ((ChunkAudio(broken_wav, good.facts), "cannot read chunk audio"),
+                         (ChunkAudio(broken_mp3, mp3_facts), "cannot decode chunk audio")):  # fmt: skip
+        with pytest.raises(FfmpegError, match=message):
+            await stitch(ffmpeg, [good, bad, good], tmp_path / "out.mp3", "mp3", "64k", tmp_path / "w", seams=plan)
+        assert not (tmp_path / "out.mp3").exists() and not (tmp_path / ".out.mp3.part").exists()
