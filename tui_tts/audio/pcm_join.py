@@ -8,6 +8,7 @@ counted, chapter times are exact rather than summed from container durations.
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +21,7 @@ from tui_tts.errors import FfmpegError
 from tui_tts.models import AudioFacts
 
 SAMPLE_BYTES = 2  # s16le
+PREFETCH = 3  # chunks read or decoded ahead of the one being written (compressed chunks decode in parallel)
 _SILENCE_BLOCK = 1 << 20
 
 
@@ -66,14 +68,14 @@ async def join_with_seams(
         def prepare(number: int) -> asyncio.Task[tuple[bytes, int, int]]:
             return asyncio.create_task(_kept_pcm(ffmpeg, chunks[number], layout, plan, edge_frames, threshold))
 
-        upcoming = prepare(0)
+        ahead = deque(prepare(number) for number in range(min(PREFETCH, len(chunks))))
         pending_pause = plan.start
         previous_trail = 0
         try:
             for number in range(len(chunks)):
-                pcm, lead, trail = await upcoming
-                if number + 1 < len(chunks):  # decode the next chunk while this one is written
-                    upcoming = prepare(number + 1)
+                pcm, lead, trail = await ahead.popleft()
+                if number + len(ahead) + 1 < len(chunks):  # keep decoding ahead while this one is written
+                    ahead.append(prepare(number + len(ahead) + 1))
                 await write_silence(round(pending_pause * rate) - previous_trail - lead)
                 starts.append(written / rate)
                 stdin.write(pcm)
@@ -82,7 +84,8 @@ async def join_with_seams(
                 pending_pause, previous_trail = plan.after[number], trail
             await write_silence(round(pending_pause * rate) - previous_trail)
         finally:
-            upcoming.cancel()
+            for task in ahead:
+                task.cancel()
 
     args = ["-y", "-f", "s16le", "-ar", str(rate), "-ac", str(channels), "-i", "pipe:0", *encode_args]
     await run_ffmpeg(ffmpeg, args, on_progress, feed=feed)
