@@ -13,7 +13,8 @@ from tests.audio_helpers import decode_mono, encode, silent_runs, tone_pcm, writ
 from tui_tts.audio.ffmpeg import Ffmpeg
 from tui_tts.audio.m4b import BookMetadata, chapter_heads
 from tui_tts.audio.probe import probe_file
-from tui_tts.audio.seams import Pauses, amplitude, plan_seams, speech_span, to_samples, trim_bounds
+from tui_tts.audio.seams import Pauses, amplitude, plan_seams, trim_bounds
+from tui_tts.audio.speech import speech_span, to_samples
 from tui_tts.audio.stitch import ChunkAudio, stitch
 
 RATE = 22050

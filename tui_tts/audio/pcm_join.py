@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui_tts.audio.ffmpeg import Ffmpeg, run_ffmpeg
-from tui_tts.audio.levels import level_matched
-from tui_tts.audio.seams import SeamPlan, amplitude, speech_span, to_samples, trim_bounds
+from tui_tts.audio.seams import SeamPlan, amplitude, trim_bounds
+from tui_tts.audio.speech import level_matched, speech_span, to_samples
 from tui_tts.audio.wav import WavError, wav_data_span
 from tui_tts.errors import FfmpegError
 from tui_tts.models import AudioFacts

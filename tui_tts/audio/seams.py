@@ -9,9 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,19 +51,6 @@ def plan_seams(sections: Sequence[int], ends_paragraph: Sequence[bool], pauses: 
 def amplitude(threshold_db: float) -> int:
     """A dBFS level as a 16-bit sample magnitude."""
     return max(1, round(32768 * 10 ** (threshold_db / 20)))
-
-
-def to_samples(pcm: bytes) -> np.ndarray[Any, np.dtype[np.int16]]:
-    """16-bit little-endian PCM as signed samples (a view, no copy)."""
-    return np.frombuffer(pcm, dtype="<i2", count=len(pcm) // 2)
-
-
-def speech_span(samples: np.ndarray[Any, np.dtype[np.int16]], channels: int, threshold: int) -> tuple[int, int]:
-    """(first, end) frame of the audio louder than `threshold`; (0, 0) when it is all quieter."""
-    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > threshold)
-    if loud.size == 0:
-        return 0, 0
-    return int(loud[0]) // channels, int(loud[-1]) // channels + 1
 
 
 def trim_bounds(span: tuple[int, int], frames: int, edge_frames: int) -> tuple[int, int]:

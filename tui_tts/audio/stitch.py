@@ -17,7 +17,6 @@ from pathlib import Path
 
 from tui_tts.audio.ffmpeg import Ffmpeg, image_decodes, run_ffmpeg
 from tui_tts.audio.m4b import BookMetadata, cover_file, m4b_arguments, timed_chapters, verify_m4b, write_ffmetadata
-from tui_tts.audio.pcm_join import join_with_seams
 from tui_tts.audio.probe import EXTENSIONS, AudioError, probe_file
 from tui_tts.audio.seams import SeamPlan
 from tui_tts.errors import FfmpegError
@@ -171,6 +170,8 @@ async def stitch(
     intermediate = work_dir / "audio.m4a"  # the seam path's AAC, before chapters, tags and cover are muxed in
     try:
         if seams is not None:
+            from tui_tts.audio.pcm_join import join_with_seams  # numpy is loaded only when seams need it
+
             audio_target = intermediate if book is not None else partial
             muxer = "mp4" if book is not None else target.muxer
             extra = target.extra if book is None else ()  # +faststart belongs to the final mux

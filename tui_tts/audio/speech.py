@@ -1,4 +1,4 @@
-"""Even loudness across chunks: each chunk's active speech level, and the gain that brings it to a common target.
+"""What one chunk's samples say about its speech: where it starts and ends, how loud it is, and the gain that evens it.
 
 Engines return chunks at levels that wander by several dB (a whispered line, a different worker, a different model
 warm-up). Matching every chunk's active speech level before the one final encode removes the jumps at seams; the
@@ -17,6 +17,19 @@ MAX_GAIN_DB = 12.0  # never lift noise or a deliberately quiet chunk by more tha
 CEILING_DBFS = -1.0  # a gain never pushes a sample above this
 
 Samples = np.ndarray[Any, np.dtype[np.int16]]
+
+
+def to_samples(pcm: bytes) -> Samples:
+    """16-bit little-endian PCM as signed samples (a view, no copy)."""
+    return np.frombuffer(pcm, dtype="<i2", count=len(pcm) // 2)
+
+
+def speech_span(samples: Samples, channels: int, threshold: int) -> tuple[int, int]:
+    """(first, end) frame of the audio louder than `threshold`; (0, 0) when it is all quieter."""
+    loud = np.flatnonzero(np.abs(samples.astype(np.int32)) > threshold)
+    if loud.size == 0:
+        return 0, 0
+    return int(loud[0]) // channels, int(loud[-1]) // channels + 1
 
 
 def speech_level_db(samples: Samples, channels: int, rate: int, threshold: int) -> float | None:
@@ -42,7 +55,7 @@ def matching_gain_db(level_db: float | None, peak: int, target_db: float) -> flo
 
 def level_matched(pcm: bytes, channels: int, rate: int, threshold: int, target_db: float) -> tuple[bytes, float]:
     """The chunk's PCM brought to the target speech level, and the gain applied in dB."""
-    samples = np.frombuffer(pcm, dtype="<i2", count=len(pcm) // 2)
+    samples = to_samples(pcm)
     if samples.size == 0:
         return pcm, 0.0
     peak = int(np.abs(samples.astype(np.int32)).max())

@@ -1,4 +1,4 @@
-"""Chunk level matching: active speech level, bounded gains, no clipping."""
+"""One chunk's speech: active speech level, bounded level-matching gains, no clipping."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from tests.audio_helpers import tone_pcm
-from tui_tts.audio.levels import MAX_GAIN_DB, level_matched, matching_gain_db, speech_level_db
+from tui_tts.audio.speech import MAX_GAIN_DB, level_matched, matching_gain_db, speech_level_db
 
 RATE = 22050
 
