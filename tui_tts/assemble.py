@@ -72,8 +72,7 @@ def pauses_from(settings: Settings) -> Pauses | None:
     seams = settings.seams
     if not seams.enabled:
         return None
-    return Pauses(seams.sentence, seams.paragraph, seams.chapter, seams.start, seams.end, seams.edge,
-                  seams.threshold_db)  # fmt: skip
+    return Pauses(**seams.model_dump(exclude={"enabled"}))
 
 
 async def stitch_run(
@@ -133,10 +132,7 @@ async def stitch_run(
                             first.starts, tuple(r.path for r in results))  # fmt: skip
     update_run(store, run.id, state="done", finished_at=time.time(), output_path=str(output.resolve()),
                output_format=format_name, output_duration=duration, output_bytes=size)  # fmt: skip
-    if len(results) > 1:
-        bus.emit(LogEmitted("info", f"split into {len(results)} parts of at most {out.part_hours:g} h: "
-                            + ", ".join(r.path.name for r in results)))  # fmt: skip
-    bus.emit(StitchFinished(str(first.path), duration, size, first.copied, len(results)))
+    bus.emit(StitchFinished(str(first.path), duration, size, first.copied))
     if not out.keep_chunks:
         await asyncio.to_thread(_remove_chunk_audio, pieces)
     return combined

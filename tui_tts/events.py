@@ -116,7 +116,6 @@ class StitchFinished(Event):
     duration: float
     size_bytes: int
     copied: bool
-    parts: int = 1
 
 
 Subscriber = Callable[[Event], None]
