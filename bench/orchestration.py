@@ -51,7 +51,8 @@ def run_case(case: Case) -> dict[str, object]:
             )
             data = folder / "data"
             result = measure([PYTHON, "-m", "tui_tts", "run", str(source), "-c", str(config), "--data-dir", str(data),
-                              "--format", "wav", "--headless"])  # fmt: skip
+                              "--format", "wav", "--headless", "--no-seams"])  # fmt: skip
+            # --no-seams: this measures the orchestrator; bench/stitching measures the seam-aware join
             if result.returncode != 0:
                 raise RuntimeError(f"{case.label}: the run failed: {result.stderr[-800:]}")
             stats = emulator_stats(url)
