@@ -20,6 +20,8 @@ from tui_tts.models import ChunkState
 from tui_tts.ui.grid_layout import CELL_WIDTH, chapter_label, lay_out
 
 STATES = tuple(ChunkState)
+CODES = {state: code for code, state in enumerate(STATES)}  # per-event lookups without a tuple scan
+DONE = CODES[ChunkState.DONE]
 GLYPHS = {
     ChunkState.QUEUED: "·",
     ChunkState.RUNNING: "▶",
@@ -93,17 +95,16 @@ class ChunkGrid(ScrollView, can_focus=True):
     def set_state(self, index: int, state: ChunkState) -> None:
         """Record a state change; the row (and its chapter's label) is repainted at the next flush."""
         if 0 <= index < len(self.states):
-            old = self.states[index]
-            self.states[index] = STATES.index(state)
-            done = STATES.index(ChunkState.DONE)
-            if (old == done) != (self.states[index] == done):
+            old, new = self.states[index], CODES[state]
+            self.states[index] = new
+            if (old == DONE) != (new == DONE):
                 section = self.sections[index]
-                self.section_done[section] += 1 if self.states[index] == done else -1
+                self.section_done[section] += 1 if new == DONE else -1
                 self._mark_row(self.cells.head_row[section])
             self._mark_row(self.cells.row_of(index))
 
     def set_states(self, states: list[ChunkState]) -> None:
-        self.states = bytearray(STATES.index(state) for state in states)
+        self.states = bytearray(CODES[state] for state in states)
         self.section_done = dict.fromkeys(self.section_total, 0)
         for section, state in zip(self.sections, states, strict=True):
             self.section_done[section] += state == ChunkState.DONE
