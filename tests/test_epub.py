@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,29 @@ def test_list_chapters_and_a_run_of_selected_chapters(tmp_path: Path) -> None:
     whole = tui_tts("run", str(book), "--data-dir", data, "-o", str(tmp_path / "all.wav"))
     assert whole.returncode == 0, whole.stderr
     assert "chapters: '2-3' -> None" in whole.stderr and "new run" in whole.stderr  # another selection, another run
+
+
+def test_deeply_nested_elements_lose_no_text(tmp_path: Path) -> None:
+    """libxml2's HTML parser stops at 256 levels; a book must never lose what follows such nesting."""
+    deep = "<div>" * 300 + "<p>Hello from the deep.</p>" + "</div>" * 300
+    book = epub.EpubBook()
+    book.set_identifier("deep-book")
+    book.set_title("Deep")
+    chapter = page("deep.xhtml", "Deep", f"<h1>Deep</h1><p>Before.</p>{deep}<p>After.</p>")
+    book.add_item(chapter)
+    book.toc = [epub.Link("deep.xhtml", "Deep", "d")]
+    book.add_item(epub.EpubNcx())
+    book.add_item(epub.EpubNav())
+    book.spine = ["nav", chapter]
+    written = tmp_path / "written.epub"
+    epub.write_epub(str(written), book)  # ebooklib's own writer cuts the nesting, so put the page back as it is
+    path = tmp_path / "deep.epub"
+    html = f"<html xmlns='http://www.w3.org/1999/xhtml'><body><h1>Deep</h1><p>Before.</p>{deep}<p>After.</p></body></html>"
+    with zipfile.ZipFile(written) as source, zipfile.ZipFile(path, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            target.writestr(info, html.encode() if info.filename.endswith("deep.xhtml") else data)
+    text = load_document(path).sections[0].text
+    assert "Before." in text
+    assert "Hello from the deep." in text
+    assert "After." in text

@@ -64,7 +64,7 @@ def load_epub(data: bytes, name: str, options: EpubOptions | None = None) -> Doc
         if item is None or item.get_type() != ITEM_DOCUMENT or isinstance(item, epub.EpubNav):
             continue
         file_name = item.get_name()
-        for text, ids in _blocks(item.get_content()):
+        for text, ids in _blocks(_markup(item)):
             for key in [(file_name, None), *((file_name, i) for i in ids)]:
                 if key in starts and starts[key] is not None:
                     current = _Chapter(starts[key] or "")
@@ -118,6 +118,15 @@ def _toc_starts(book: Any) -> dict[tuple[str, str | None], str | None]:
 
     walk(book.toc)
     return starts
+
+
+def _markup(item: Any) -> bytes:
+    """The document as stored in the book. ebooklib's get_content() re-parses it with libxml2, whose HTML parser
+    silently drops everything after 256 levels of nesting; the raw bytes lose nothing."""
+    raw = item.content
+    if isinstance(raw, str):
+        return raw.encode("utf-8")
+    return bytes(raw) if raw else bytes(item.get_content())
 
 
 def _blocks(content: bytes) -> list[tuple[str, set[str]]]:
@@ -175,7 +184,7 @@ def _chapters_by_file(book: Any, document_type: int, epub: Any) -> list[_Chapter
         item = book.get_item_with_id(idref)
         if item is None or item.get_type() != document_type or isinstance(item, epub.EpubNav):
             continue
-        paragraphs = [text for text, _ in _blocks(item.get_content())]
+        paragraphs = [text for text, _ in _blocks(_markup(item))]
         if paragraphs:
             chapters.append(_Chapter(paragraphs[0][:80], paragraphs))
     return chapters
