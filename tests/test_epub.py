@@ -113,7 +113,9 @@ def test_deeply_nested_elements_lose_no_text(tmp_path: Path) -> None:
     written = tmp_path / "written.epub"
     epub.write_epub(str(written), book)  # ebooklib's own writer cuts the nesting, so put the page back as it is
     path = tmp_path / "deep.epub"
-    html = f"<html xmlns='http://www.w3.org/1999/xhtml'><body><h1>Deep</h1><p>Before.</p>{deep}<p>After.</p></body></html>"
+    html = (
+        f"<html xmlns='http://www.w3.org/1999/xhtml'><body><h1>Deep</h1><p>Before.</p>{deep}<p>After.</p></body></html>"
+    )
     with zipfile.ZipFile(written) as source, zipfile.ZipFile(path, "w") as target:
         for info in source.infolist():
             data = source.read(info)
