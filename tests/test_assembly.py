@@ -50,6 +50,7 @@ def _book(tmp_path: Path) -> Path:
     return text
 
 
+@pytest.mark.slow
 def test_a_long_book_is_split_into_parts_each_with_its_chapters(tmp_path: Path) -> None:
     text = _book(tmp_path)
     whole = tui_tts("run", str(text), "-o", str(tmp_path / "whole.m4b"), "--data-dir", str(tmp_path / "d"))
@@ -74,6 +75,7 @@ def test_a_long_book_is_split_into_parts_each_with_its_chapters(tmp_path: Path) 
     assert tags["trkn"] == [(2, 2)]
 
 
+@pytest.mark.slow
 def test_title_author_and_cover_flags_tag_the_audiobook(tmp_path: Path) -> None:
     cover = tmp_path / "cover.jpg"
     cover.write_bytes(JPEG)

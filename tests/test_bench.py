@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 HEADLINE = {
     "stitch_vs_pydub", "stitch_vs_copy", "stitch_peak_rss_mb", "seams_vs_pydub", "seams_peak_rss_mb",
@@ -15,6 +17,7 @@ HEADLINE = {
 }  # fmt: skip
 
 
+@pytest.mark.slow
 def test_quick_bench_runs_and_reports_every_headline_figure() -> None:
     result = subprocess.run([sys.executable, str(REPO / "bench" / "run.py"), "--quick"], capture_output=True,
                             text=True, timeout=600, cwd=REPO)  # fmt: skip

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -22,6 +24,7 @@ def test_ruff_lint_and_format() -> None:
     assert form.returncode == 0, form.stdout + form.stderr
 
 
+@pytest.mark.slow
 def test_mypy_strict_on_the_package() -> None:
     result = run("mypy")
     assert result.returncode == 0, result.stdout + result.stderr

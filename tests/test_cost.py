@@ -28,6 +28,7 @@ def test_estimates_for_each_engine() -> None:
     assert not estimate_cost(load_settings(None), 100_000).paid  # the local engine is free
 
 
+@pytest.mark.slow
 def test_a_paid_headless_run_needs_yes(tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "emulator.log"

@@ -85,6 +85,7 @@ def test_a_broken_epub_is_a_clear_error(tmp_path: Path) -> None:
     assert result.returncode == 2 and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow
 def test_list_chapters_and_a_run_of_selected_chapters(tmp_path: Path) -> None:
     book = build_epub(tmp_path / "book.epub")
     listing = tui_tts("run", str(book), "--list-chapters")

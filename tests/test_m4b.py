@@ -55,6 +55,7 @@ async def test_m4b_has_chapters_tags_and_cover(tmp_path: Path, ffmpeg: Ffmpeg) -
     assert head.find(b"moov") != -1 and (head.find(b"mdat") == -1 or head.find(b"moov") < head.find(b"mdat"))
 
 
+@pytest.mark.slow
 def test_an_epub_becomes_an_m4b_with_its_chapters_and_cover(tmp_path: Path) -> None:
     book = build_epub(tmp_path / "book.epub", cover=JPEG)
     output = tmp_path / "book.m4b"
