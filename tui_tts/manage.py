@@ -19,6 +19,8 @@ from tui_tts.overrides import assembly_overrides, with_book_flags
 from tui_tts.progress import format_duration
 from tui_tts.runner import DATABASE_NAME
 from tui_tts.store import Store
+from tui_tts.store.ownership import acquire as acquire_run
+from tui_tts.store.ownership import creation_lock, with_live_state
 from tui_tts.store.runs import RunRecord, find_runs, list_runs, load_chunks, run_settings
 
 
@@ -51,9 +53,9 @@ async def resolve_run(store: Store, reference: str) -> RunRecord:
 
 
 async def runs_command(args: argparse.Namespace) -> int:
-    async with opened_store(args) as (_settings, _data_dir, store):
+    async with opened_store(args) as (_settings, data_dir, store):
         rows = await list_runs(store)
-    listing = [_run_summary(run, counts) for run, counts in rows]
+    listing = [_run_summary(with_live_state(data_dir, run), counts) for run, counts in rows]
     if args.json:
         print(json.dumps(listing, indent=2))
         return EXIT_OK
@@ -77,8 +79,8 @@ def _run_summary(run: RunRecord, counts: dict[str, int]) -> dict[str, Any]:
 
 
 async def show_command(args: argparse.Namespace) -> int:
-    async with opened_store(args) as (_settings, _data_dir, store):
-        run = await resolve_run(store, args.run)
+    async with opened_store(args) as (_settings, data_dir, store):
+        run = with_live_state(data_dir, await resolve_run(store, args.run))
         records = await load_chunks(store, run.id)
         totals = await store.fetchone(
             "SELECT SUM(cost) AS spend, SUM(duration) AS audio, SUM(submissions) AS submissions, "
@@ -181,19 +183,23 @@ async def stitch_command(args: argparse.Namespace) -> int:
 
 
 async def rm_command(args: argparse.Namespace) -> int:
-    async with opened_store(args) as (_settings, data_dir, store):
+    async with opened_store(args) as (_settings, data_dir, store), creation_lock(data_dir):
         run = await resolve_run(store, args.run)
-        folder = data_dir / "runs" / run.id
-        size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
-        if not args.yes:
-            if not sys.stdin.isatty():
-                raise UserError("refusing to delete without --yes (there is no terminal to ask)")
-            answer = input(f"remove run {run.id} and its chunk audio ({size / 1e6:.1f} MB)? [y/N] ")
-            if answer.strip().lower() not in {"y", "yes"}:
-                print("kept")
-                return EXIT_OK
-        store.write("DELETE FROM runs WHERE id=?", (run.id,))
-        await store.flush()
-    shutil.rmtree(folder, ignore_errors=True)
+        ownership = acquire_run(data_dir, run.id, doing="; stop it first")  # never delete a live run
+        try:
+            folder = data_dir / "runs" / run.id
+            size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
+            if not args.yes:
+                if not sys.stdin.isatty():
+                    raise UserError("refusing to delete without --yes (there is no terminal to ask)")
+                answer = input(f"remove run {run.id} and its chunk audio ({size / 1e6:.1f} MB)? [y/N] ")
+                if answer.strip().lower() not in {"y", "yes"}:
+                    print("kept")
+                    return EXIT_OK
+            store.write("DELETE FROM runs WHERE id=?", (run.id,))
+            await store.flush()
+            shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            ownership.release()
     print(f"removed run {run.id} ({size / 1e6:.1f} MB of chunk audio); its output file, if any, was kept")
     return EXIT_OK

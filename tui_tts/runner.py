@@ -24,6 +24,8 @@ from tui_tts.limits import ConcurrencyLimit
 from tui_tts.models import AudioFacts, Chunk, ChunkState, Document
 from tui_tts.scheduler import ChunkOutcome, Scheduler
 from tui_tts.store import Store
+from tui_tts.store.ownership import RunOwnership, creation_lock
+from tui_tts.store.ownership import acquire as acquire_run
 from tui_tts.store.recorder import EventRecorder
 from tui_tts.store.runs import (
     ChunkRecord,
@@ -150,6 +152,12 @@ class RunController:
         self._interrupted = False
         self._started = False
         self.document: Document | None = None
+        self.ownership: RunOwnership | None = None  # held from prepare() until release()
+
+    def release(self) -> None:
+        """Give up ownership of the run (the session does this when it closes)."""
+        if self.ownership is not None:
+            self.ownership.release()
 
     @property
     def chunk_dir(self) -> Path:
@@ -175,35 +183,41 @@ class RunController:
         self.document = document
         variant = {key: value for key, value in (variant or {}).items() if value}
         input_hash, run_key = run_identity(input_bytes, self.settings, variant)
-        existing = None if fresh else await find_run(self.store, run_key)
-        if existing is None:
-            chunks = chunk_document(document, self.settings.run.max_chars)
-            if not chunks:
-                raise InputError(f"input file has no speakable text: {input_path}")
-            run = RunRecord(
-                id=time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6], run_key=run_key,
-                input_path=str(input_path.resolve()), input_hash=input_hash, title=document.title,
-                engine=self.settings.engine, output_path=str(output.resolve()),
-                output_format=self.settings.output.format, state="active", total_chunks=len(chunks),
-                created_at=time.time(), finished_at=None, output_duration=None,
-            )  # fmt: skip
-            identity = {**audio_settings(self.settings), **variant}
-            settings_json = json.dumps(identity, sort_keys=True)
-            previous = None if fresh else await latest_settings_for_input(self.store, input_hash)
-            changed = settings_changes(json.loads(previous[1]), identity) if previous else []
-            await create_run(self.store, run, settings_json, document, chunks)
-            self.plan = RunPlan(run, chunks, list(chunks), {}, {}, False, 0, 0, tuple(changed))
-        else:
+        async with creation_lock(self.data_dir):  # two processes starting at once find one run, and one owner
+            existing = None if fresh else await find_run(self.store, run_key)
+            if existing is None:
+                chunks = chunk_document(document, self.settings.run.max_chars)
+                if not chunks:
+                    raise InputError(f"input file has no speakable text: {input_path}")
+                run = RunRecord(
+                    id=time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6], run_key=run_key,
+                    input_path=str(input_path.resolve()), input_hash=input_hash, title=document.title,
+                    engine=self.settings.engine, output_path=str(output.resolve()),
+                    output_format=self.settings.output.format, state="active", total_chunks=len(chunks),
+                    created_at=time.time(), finished_at=None, output_duration=None,
+                )  # fmt: skip
+                self.ownership = acquire_run(self.data_dir, run.id)  # owned before anyone can find it
+                identity = {**audio_settings(self.settings), **variant}
+                settings_json = json.dumps(identity, sort_keys=True)
+                previous = None if fresh else await latest_settings_for_input(self.store, input_hash)
+                changed = settings_changes(json.loads(previous[1]), identity) if previous else []
+                await create_run(self.store, run, settings_json, document, chunks)
+                self.plan = RunPlan(run, chunks, list(chunks), {}, {}, False, 0, 0, tuple(changed))
+            else:
+                self.ownership = acquire_run(self.data_dir, existing.id)  # or refuse: another process runs it
+        if existing is not None:
             update_run(self.store, existing.id, output_path=str(output.resolve()),
                        output_format=self.settings.output.format, state="active")  # fmt: skip
             run = dataclasses.replace(
                 existing, output_path=str(output.resolve()), output_format=self.settings.output.format
             )
             self.plan = await self._reconcile(run, await load_chunks(self.store, existing.id))
-        self._recorder = EventRecorder(self.store, self.plan.run.id)
+        plan = self.plan
+        assert plan is not None
+        self._recorder = EventRecorder(self.store, plan.run.id)
         self.bus.subscribe(self._recorder)
-        self._resume_jobs = dict(self.plan.resume_jobs)
-        return self.plan
+        self._resume_jobs = dict(plan.resume_jobs)
+        return plan
 
     async def _reconcile(self, run: RunRecord, records: list[ChunkRecord]) -> RunPlan:
         """The files on disk are the truth: a done chunk without valid audio is redone; valid audio is adopted."""
