@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -21,6 +22,12 @@ from tui_tts.store.ownership import acquire, owner_lock_path, run_owner, try_acq
 
 @pytest.fixture
 def emulator_url(tmp_path: Path) -> Iterator[str]:
+    with running_emulator_process(tmp_path) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def running_emulator_process(tmp_path: Path) -> Iterator[str]:
     port = free_port()
     log = tmp_path / "emulator.log"
     server = start_server([sys.executable, "-m", "tui_tts", "emulate", "--port", str(port), "--workers", "8",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -23,7 +24,7 @@ from tui_tts.events import ChunkJobSubmitted, EventBus
 from tui_tts.limits import ConcurrencyLimit
 from tui_tts.models import AudioFacts, Chunk, ChunkState, Document
 from tui_tts.scheduler import ChunkOutcome, Scheduler
-from tui_tts.store import Store
+from tui_tts.store import Store, StoreError
 from tui_tts.store.ownership import RunOwnership, creation_lock
 from tui_tts.store.ownership import acquire as acquire_run
 from tui_tts.store.recorder import EventRecorder
@@ -277,11 +278,13 @@ class RunController:
         try:  # a later call (after retry_failed) runs what was put back in the queue
             await self.scheduler.run(self.plan.todo if first_time else [], self.plan.attempts)
         finally:
-            update_run(self.store, self.plan.run.id, stats_json=json.dumps(self.execution_stats(commits_before)))
-            await self.store.flush()
+            with contextlib.suppress(StoreError):  # a broken store has aborted the run: that is what is said
+                update_run(self.store, self.plan.run.id, stats_json=json.dumps(self.execution_stats(commits_before)))
+                await self.store.flush()
         if self.scheduler.abort_reason:
-            update_run(self.store, self.plan.run.id, state="stopped")
-            await self.store.flush()
+            with contextlib.suppress(StoreError):
+                update_run(self.store, self.plan.run.id, state="stopped")
+                await self.store.flush()
             raise RunAborted(self.scheduler.abort_reason)
         if self._interrupted:
             update_run(self.store, self.plan.run.id, state="stopped")
