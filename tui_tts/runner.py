@@ -221,30 +221,32 @@ class RunController:
         return plan
 
     async def _reconcile(self, run: RunRecord, records: list[ChunkRecord]) -> RunPlan:
-        """The files on disk are the truth: a done chunk without valid audio is redone; valid audio is adopted."""
+        """The files on disk are the truth: a done chunk without valid audio is redone; valid audio is adopted.
+
+        A done chunk's file is checked against its record (a header and a stat, no decoding): cheap for thousands.
+        """
+        found = await asyncio.to_thread(self._audio_on_disk, records, self.chunk_dir_for(run.id))
         todo: list[Chunk] = []
         attempts: dict[int, int] = {}
         resume_jobs: dict[int, str] = {}
-        done = adopted = 0
+        adopted: list[tuple[object, ...]] = []
         for record in records:
-            found = await asyncio.to_thread(self._valid_audio, record, self.chunk_dir_for(run.id))
-            if found is not None:
-                path, facts = found
-                done += 1
+            audio = found.get(record.chunk.index)
+            if audio is not None:
+                path, facts = audio
                 if record.state != ChunkState.DONE or record.audio_path != str(path):
-                    adopted += 1
-                    self.store.write(
-                        "UPDATE chunks SET state='done', audio_path=?, codec=?, sample_rate=?, channels=?, duration=? "
-                        "WHERE run_id=? AND idx=?",
-                        (str(path), facts.codec, facts.sample_rate, facts.channels, facts.duration, run.id,
-                         record.chunk.index),
-                    )  # fmt: skip
+                    adopted.append((str(path), facts.codec, facts.sample_rate, facts.channels, facts.duration, run.id,
+                                    record.chunk.index))  # fmt: skip
                 continue
             todo.append(record.chunk)
             attempts[record.chunk.index] = 0 if record.state == ChunkState.FAILED else record.attempts
             # A job id survives only while its job may still deliver (it is cleared when an attempt fails).
             if record.job_id and record.state != ChunkState.FAILED:
                 resume_jobs[record.chunk.index] = record.job_id
+        self.store.write_many(
+            "UPDATE chunks SET state='done', audio_path=?, codec=?, sample_rate=?, channels=?, duration=? "
+            "WHERE run_id=? AND idx=?", adopted,
+        )  # fmt: skip
         if todo:
             self.store.write_many("UPDATE chunks SET state='queued' WHERE run_id=? AND idx=?",
                                   [(run.id, chunk.index) for chunk in todo])  # fmt: skip
@@ -252,20 +254,28 @@ class RunController:
         chunks = [record.chunk for record in records]
         pending = {chunk.index for chunk in todo}
         failed = frozenset(r.chunk.index for r in records if r.state == ChunkState.FAILED and r.chunk.index in pending)
-        return RunPlan(run, chunks, todo, attempts, resume_jobs, True, done, adopted, failed=failed)
+        done = len(records) - len(todo)
+        return RunPlan(run, chunks, todo, attempts, resume_jobs, True, done, len(adopted), failed=failed)
 
     @staticmethod
-    def _valid_audio(record: ChunkRecord, chunk_dir: Path) -> tuple[Path, AudioFacts] | None:
-        candidates = [Path(record.audio_path)] if record.audio_path else []
-        candidates += sorted(chunk_dir.glob(f"{record.chunk.index:06d}.*")) if chunk_dir.is_dir() else []
-        for path in candidates:
-            if path.suffix == ".part" or not path.is_file():
-                continue
-            try:
-                return path, probe_file(path)
-            except (AudioError, OSError):
-                continue
-        return None
+    def _audio_on_disk(records: list[ChunkRecord], chunk_dir: Path) -> dict[int, tuple[Path, AudioFacts]]:
+        """Each chunk's valid audio file, by index: its recorded file first, then any `NNNNNN.*` in the folder."""
+        by_index: dict[int, list[Path]] = {}
+        with contextlib.suppress(FileNotFoundError), os.scandir(chunk_dir) as entries:  # one listing, not a glob each
+            for entry in entries:
+                stem, _, suffix = entry.name.partition(".")
+                if stem.isdigit() and suffix and not entry.name.endswith(".part"):
+                    by_index.setdefault(int(stem), []).append(Path(entry.path))
+        found: dict[int, tuple[Path, AudioFacts]] = {}
+        for record in records:
+            candidates = [Path(record.audio_path)] if record.audio_path else []
+            candidates += sorted(p for p in by_index.get(record.chunk.index, []) if p not in candidates)
+            for path in candidates:
+                facts = chunk_audio_facts(path, record.facts if str(path) == record.audio_path else None)
+                if facts is not None:
+                    found[record.chunk.index] = (path, facts)
+                    break
+        return found
 
     async def execute(self, stitch_output: bool = True) -> RunOutcome:
         """Synthesize what is left, then stitch when every chunk is done. Returns how it ended."""
@@ -382,12 +392,55 @@ class RunController:
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temp file and rename it into place, so a crash never leaves a half file under the real name."""
+    """Write to a temp file and rename it into place, so a crash never leaves a half file under the real name.
+
+    The file is on disk (fsync) before the rename, and the rename before the chunk is recorded as done: after a
+    power cut, a "done" chunk has its whole audio.
+    """
     partial = path.with_name(path.name + ".part")
     try:
         with partial.open("wb") as handle:
             handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(partial, path)
+        _fsync_directory(path.parent)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+def _fsync_directory(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+DURATION_TOLERANCE = 0.02  # seconds, or 1%: container estimates (MP3 without a Xing header) wander a little
+
+
+def chunk_audio_facts(path: Path, recorded: AudioFacts | None) -> AudioFacts | None:
+    """The facts of a chunk file when it is whole audio that matches its record (if any), else None.
+
+    WAV: the header against the file size (a cut file is caught without reading samples). Every format: the
+    duration against the recorded one, so a short file is redone rather than stitched in.
+    """
+    if path.suffix == ".part":
+        return None
+    try:
+        facts = probe_file(path, head_bytes=4096)
+    except AudioError as exc:
+        if "no data chunk" not in str(exc):
+            return None
+        try:  # a WAV with a long header (LIST, ...) before its samples
+            facts = probe_file(path)
+        except (AudioError, OSError):
+            return None
+    except OSError:
+        return None
+    if recorded is not None and abs(facts.duration - recorded.duration) > max(DURATION_TOLERANCE,
+                                                                               recorded.duration / 100):  # fmt: skip
+        return None
+    return facts
