@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
+import signal
 import sqlite3
 import struct
 import subprocess
@@ -13,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.audio_helpers import tone_pcm
+from tests.test_crash_resume import wait_until
 from tui_tts.audio.ffmpeg import Ffmpeg
 from tui_tts.audio.probe import AudioError, inspect_audio, probe_file
 from tui_tts.audio.wav import pcm_to_wav
@@ -96,3 +99,23 @@ def test_a_chunk_shorter_than_its_record_is_not_accepted_even_with_a_placeholder
     assert chunk_audio_facts(path, dataclasses.replace(recorded, duration=0.8)) is None
     assert chunk_audio_facts(path, dataclasses.replace(recorded, duration=0.405)) == recorded
     assert chunk_audio_facts(tmp_path / "000004.wav", None) is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("number", [signal.SIGTERM, signal.SIGINT])
+def test_stitch_stops_on_a_signal_and_leaves_no_part_file(tmp_path: Path, number: signal.Signals) -> None:
+    from bench.reconcile import finished_run
+
+    source, config = asyncio.run(finished_run(tmp_path, 1500))  # 12.5 minutes of audio: an encode of a few seconds
+    output = tmp_path / "book.mp3"
+    partial = output.with_name(f".{output.name}.part")
+    command = [sys.executable, "-m", "tui_tts", "stitch", "last", "-c", str(config), "--data-dir",
+               str(tmp_path / "data"), "-o", str(output)]  # fmt: skip
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    assert wait_until(partial.exists, 120), "the stitch never started writing"
+    process.send_signal(number)
+    _stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert not partial.exists() and not output.exists()
+    assert source.exists()

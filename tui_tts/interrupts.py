@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from tui_tts.errors import EXIT_INTERRUPTED
 
@@ -32,3 +33,25 @@ def install_interrupt_handler(on_first: Callable[[], None]) -> None:
 def _quit_at_once(_number: int, _frame: object) -> None:
     sys.stderr.write("\nquitting at once; the next run resumes from the last saved state\n")
     os._exit(EXIT_INTERRUPTED)
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[Callable[[], bool]]:
+    """Within it, the first Ctrl-C or SIGTERM cancels the current task (its cleanups run); yields "was it?"."""
+    task = asyncio.current_task()
+    assert task is not None
+    seen = False
+
+    def cancel() -> None:
+        nonlocal seen
+        seen = True
+        task.cancel()
+
+    install_interrupt_handler(cancel)
+    try:
+        yield lambda: seen
+    finally:
+        if not seen:  # back to the defaults (after a signal, the "quit at once" handler stays)
+            loop = asyncio.get_running_loop()
+            for number in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(number)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import shutil
 import sys
@@ -13,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from tui_tts.config import Settings, data_dir_for, load_settings
-from tui_tts.errors import EXIT_OK, UserError
+from tui_tts.errors import EXIT_INTERRUPTED, EXIT_OK, UserError
+from tui_tts.interrupts import interruptible
 from tui_tts.models import Document
 from tui_tts.overrides import assembly_overrides, with_book_flags
 from tui_tts.progress import format_duration
@@ -174,8 +176,15 @@ async def stitch_command(args: argparse.Namespace) -> int:
             except UserError:
                 document = Document(run.title, ())
             document = with_book_flags(document, args)
-        result = await stitch_run(store, ffmpeg, settings, data_dir, run, records, output, format_name, EventBus(),
-                                  document)  # fmt: skip
+        with interruptible() as interrupted:  # Ctrl-C or SIGTERM: ffmpeg stopped, the temp file removed, exit 130
+            try:
+                result = await stitch_run(store, ffmpeg, settings, data_dir, run, records, output, format_name,
+                                          EventBus(), document)  # fmt: skip
+            except (asyncio.CancelledError, UserError):
+                if not interrupted():
+                    raise
+                print(f"stopped: nothing was written to {output}", file=sys.stderr)
+                return EXIT_INTERRUPTED
     print(f"wrote {result.written} ({format_duration(result.duration)}, {result.size_bytes / 1e6:.1f} MB)",
           file=sys.stderr)  # fmt: skip
     print("\n".join(str(path) for path in result.files))
