@@ -103,3 +103,26 @@ def test_a_second_sigterm_after_the_loop_ended_still_exits_130() -> None:
     done = subprocess.run([sys.executable, "-c", SECOND_SIGNAL_SCRIPT], capture_output=True, text=True, timeout=30)
     assert done.returncode == 130, (done.returncode, done.stderr)
     assert "quitting at once" in done.stderr
+
+
+async def test_writes_a_lock_held_too_long_refused_are_saved_when_the_store_closes(tmp_path: Path) -> None:
+    from tui_tts.store import Store, StoreError
+
+    path = tmp_path / "t.db"
+    async with Store(path) as setup:
+        setup.write("CREATE TABLE facts (n INTEGER)")
+        await setup.flush()
+    store = Store(path, busy_timeout=200)
+    await store.open()
+    blocker = sqlite3.connect(path, isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    store.write("INSERT INTO facts VALUES (1)")
+    with pytest.raises(StoreError, match=r"stayed locked for 0\.2 s"):
+        await store.flush()
+    with pytest.raises(StoreError):
+        store.write("INSERT INTO facts VALUES (2)")  # the run learns at once that nothing more is saved
+    blocker.execute("ROLLBACK")  # the other process lets go
+    blocker.close()
+    await store.close()  # the refused batch gets one last chance
+    with sqlite3.connect(path) as db:
+        assert db.execute("SELECT n FROM facts").fetchall() == [(1,)]

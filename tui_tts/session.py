@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from tui_tts.models import Document
 from tui_tts.overrides import run_overrides, with_book_flags
 from tui_tts.progress import RunStats
 from tui_tts.runner import DATABASE_NAME, RunController, RunPlan, check_output_path, default_output_path
-from tui_tts.store import Store, StoreError
+from tui_tts.store import Store
 from tui_tts.text.loading import load_document, read_input_bytes, select_chapters
 
 
@@ -56,21 +55,19 @@ async def open_session(args: argparse.Namespace) -> AsyncIterator[Session]:
     data_dir = data_dir_for(settings, args.data_dir)
     engine = build_engine(settings)
     bus = EventBus()
-    try:
+    controller: RunController | None = None
+    try:  # prepare() takes the run's owner lock; it is held until the store is closed (its last state saved)
         async with Store(data_dir / DATABASE_NAME) as store:
             controller = RunController(settings, store, engine, ffmpeg, data_dir, bus)
-            try:  # prepare() takes the run's owner lock; it is held for the life of the session
-                variant = {"chapters": chapters, "front_matter": include_front_matter}
-                plan = await controller.prepare(
-                    input_path, input_bytes, document, output, fresh=args.fresh, variant=variant
-                )
-                stats = RunStats(len(plan.chunks), plan.done)
-                spent = await store.fetchone("SELECT SUM(cost) AS spend FROM chunks WHERE run_id=?", (plan.run.id,))
-                stats.spend = float(spent["spend"] or 0.0) if spent else 0.0  # what earlier sessions of this run paid
-                yield Session(settings, input_path, document, controller, plan, stats, bus)
-            finally:
-                with contextlib.suppress(StoreError):  # the last state is committed before the run is given up
-                    await store.flush()
-                controller.release()
+            variant = {"chapters": chapters, "front_matter": include_front_matter}
+            plan = await controller.prepare(
+                input_path, input_bytes, document, output, fresh=args.fresh, variant=variant
+            )
+            stats = RunStats(len(plan.chunks), plan.done)
+            spent = await store.fetchone("SELECT SUM(cost) AS spend FROM chunks WHERE run_id=?", (plan.run.id,))
+            stats.spend = float(spent["spend"] or 0.0) if spent else 0.0  # what earlier sessions of this run paid
+            yield Session(settings, input_path, document, controller, plan, stats, bus)
     finally:
+        if controller is not None:
+            controller.release()
         await engine.aclose()
