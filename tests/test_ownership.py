@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pty
 import signal
 import socket
 import subprocess
@@ -93,6 +94,9 @@ def test_a_killed_owner_shows_interrupted_and_its_run_is_taken_over(tmp_path: Pa
                               str(tmp_path / "data")], capture_output=True, text=True, timeout=60)  # fmt: skip
     assert refused.returncode == 2 and f"PID {owner.pid}" in refused.stderr, refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
+    dashboard, screen = in_a_terminal([arg for arg in args if arg != "--headless"])
+    assert dashboard == 2, screen  # the dashboard path refuses before any screen is drawn
+    assert f"PID {owner.pid} on {socket.gethostname()} since" in screen and "\x1b[?1049h" not in screen, screen
     owner.send_signal(signal.SIGKILL)
     owner.communicate(timeout=30)
     after_kill = listed(tmp_path / "data")
@@ -105,6 +109,24 @@ def test_a_killed_owner_shows_interrupted_and_its_run_is_taken_over(tmp_path: Pa
     assert heir.returncode == 0, stderr
     assert "resuming:" in stderr
     assert [run["state"] for run in listed(tmp_path / "data")] == ["done"]
+
+
+def in_a_terminal(args: list[str]) -> tuple[int, str]:
+    """Run the CLI with a pseudo-terminal as stdin, stdout and stderr (so it picks the dashboard); (code, output)."""
+    main, side = pty.openpty()
+    process = subprocess.Popen([sys.executable, "-m", "tui_tts", *args], stdin=side, stdout=side, stderr=side)
+    os.close(side)
+    output = b""
+    while True:
+        try:
+            data = os.read(main, 4096)
+        except OSError:  # the terminal closed: the process is gone
+            break
+        if not data:
+            break
+        output += data
+    os.close(main)
+    return process.wait(timeout=60), output.decode(errors="replace")
 
 
 def test_a_lock_held_by_a_sigkilled_process_is_free(tmp_path: Path) -> None:
