@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sqlite3
@@ -24,6 +25,7 @@ def emulator_url(tmp_path: Path) -> Iterator[str]:
 
 FULL_DISK_SCRIPT = """
 import asyncio, sys
+import asyncio
 from pathlib import Path
 from tui_tts.store import Store, StoreError
 
@@ -126,3 +128,36 @@ async def test_writes_a_lock_held_too_long_refused_are_saved_when_the_store_clos
     await store.close()  # the refused batch gets one last chance
     with sqlite3.connect(path) as db:
         assert db.execute("SELECT n FROM facts").fetchall() == [(1,)]
+
+
+@pytest.mark.parametrize("broken_on", ["ChunkStarted", "ChunkRetryScheduled", "ChunkSucceeded"])
+async def test_a_failure_outside_the_chunk_ends_the_run_instead_of_killing_its_workers(broken_on: str) -> None:
+    from tui_tts.engines.base import RetryableError
+    from tui_tts.events import Event, EventBus, RunAbortRequested
+    from tui_tts.limits import ConcurrencyLimit
+    from tui_tts.models import AudioFacts, Chunk
+    from tui_tts.scheduler import ChunkOutcome, Scheduler
+    from tui_tts.store import StoreError
+
+    bus = EventBus()
+    seen: list[Event] = []
+
+    def store_like(event: Event) -> None:  # a recorder whose store has failed
+        if type(event).__name__ == broken_on:
+            raise StoreError("the database x.db stayed locked for 1 s")
+
+    bus.subscribe(store_like)
+    bus.subscribe(seen.append)  # a later subscriber (the UI) still hears everything
+
+    async def process(chunk: Chunk, attempt: int) -> ChunkOutcome:
+        await asyncio.sleep(0.01)
+        if attempt == 1 and chunk.index % 2:
+            raise RetryableError("HTTP 502")
+        return ChunkOutcome("x.wav", AudioFacts("pcm_s16le", "wav", 24_000, 1, 1.0))
+
+    scheduler = Scheduler(process, bus, limit=ConcurrencyLimit(4, True), max_attempts=3, retry_base_delay=0.01)
+    chunks = [Chunk(index, 0, 0, 1, f"chunk {index}") for index in range(12)]
+    await asyncio.wait_for(scheduler.run(chunks), timeout=10)  # before: waited for ever on dead workers
+    assert scheduler.abort_reason == "the database x.db stayed locked for 1 s"
+    assert any(isinstance(event, RunAbortRequested) for event in seen)
+    assert all(task.done() for task in asyncio.all_tasks() if task is not asyncio.current_task())

@@ -15,14 +15,16 @@ from pathlib import Path
 
 from tui_tts.assemble import stitch_run
 from tui_tts.audio.ffmpeg import Ffmpeg
-from tui_tts.audio.probe import EXTENSIONS, AudioError, probe_file
+from tui_tts.audio.probe import EXTENSIONS
 from tui_tts.audio.stitch import StitchResult
+from tui_tts.chunk_files import audio_on_disk
+from tui_tts.chunk_files import write_atomically as _write_atomically
 from tui_tts.config import Settings
 from tui_tts.engines.base import Engine
 from tui_tts.errors import InputError, RunAborted
 from tui_tts.events import ChunkJobSubmitted, EventBus
 from tui_tts.limits import ConcurrencyLimit
-from tui_tts.models import AudioFacts, Chunk, ChunkState, Document
+from tui_tts.models import Chunk, ChunkState, Document
 from tui_tts.scheduler import ChunkOutcome, Scheduler
 from tui_tts.store import Store, StoreError
 from tui_tts.store.ownership import RunOwnership, creation_lock
@@ -225,7 +227,7 @@ class RunController:
 
         A done chunk's file is checked against its record (a header and a stat, no decoding): cheap for thousands.
         """
-        found = await asyncio.to_thread(self._audio_on_disk, records, self.chunk_dir_for(run.id))
+        found = await asyncio.to_thread(audio_on_disk, records, self.chunk_dir_for(run.id))
         todo: list[Chunk] = []
         attempts: dict[int, int] = {}
         resume_jobs: dict[int, str] = {}
@@ -256,26 +258,6 @@ class RunController:
         failed = frozenset(r.chunk.index for r in records if r.state == ChunkState.FAILED and r.chunk.index in pending)
         done = len(records) - len(todo)
         return RunPlan(run, chunks, todo, attempts, resume_jobs, True, done, len(adopted), failed=failed)
-
-    @staticmethod
-    def _audio_on_disk(records: list[ChunkRecord], chunk_dir: Path) -> dict[int, tuple[Path, AudioFacts]]:
-        """Each chunk's valid audio file, by index: its recorded file first, then any `NNNNNN.*` in the folder."""
-        by_index: dict[int, list[Path]] = {}
-        with contextlib.suppress(FileNotFoundError), os.scandir(chunk_dir) as entries:  # one listing, not a glob each
-            for entry in entries:
-                stem, _, suffix = entry.name.partition(".")
-                if stem.isdigit() and suffix and not entry.name.endswith(".part"):
-                    by_index.setdefault(int(stem), []).append(Path(entry.path))
-        found: dict[int, tuple[Path, AudioFacts]] = {}
-        for record in records:
-            candidates = [Path(record.audio_path)] if record.audio_path else []
-            candidates += sorted(p for p in by_index.get(record.chunk.index, []) if p not in candidates)
-            for path in candidates:
-                facts = chunk_audio_facts(path, record.facts if str(path) == record.audio_path else None)
-                if facts is not None:
-                    found[record.chunk.index] = (path, facts)
-                    break
-        return found
 
     async def execute(self, stitch_output: bool = True) -> RunOutcome:
         """Synthesize what is left, then stitch when every chunk is done. Returns how it ended."""
@@ -389,58 +371,3 @@ class RunController:
         """
         self.bus.emit(ChunkJobSubmitted(chunk.index, job_id))
         await self.store.committed(within=JOB_ID_COMMIT_WINDOW)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temp file and rename it into place, so a crash never leaves a half file under the real name.
-
-    The file is on disk (fsync) before the rename, and the rename before the chunk is recorded as done: after a
-    power cut, a "done" chunk has its whole audio.
-    """
-    partial = path.with_name(path.name + ".part")
-    try:
-        with partial.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, path)
-        _fsync_directory(path.parent)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-
-
-def _fsync_directory(folder: Path) -> None:
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
-DURATION_TOLERANCE = 0.02  # seconds, or 1%: container estimates (MP3 without a Xing header) wander a little
-
-
-def chunk_audio_facts(path: Path, recorded: AudioFacts | None) -> AudioFacts | None:
-    """The facts of a chunk file when it is whole audio that matches its record (if any), else None.
-
-    WAV: the header against the file size (a cut file is caught without reading samples). Every format: the
-    duration against the recorded one, so a short file is redone rather than stitched in.
-    """
-    if path.suffix == ".part":
-        return None
-    try:
-        facts = probe_file(path, head_bytes=4096)
-    except AudioError as exc:
-        if "no data chunk" not in str(exc):
-            return None
-        try:  # a WAV with a long header (LIST, ...) before its samples
-            facts = probe_file(path)
-        except (AudioError, OSError):
-            return None
-    except OSError:
-        return None
-    if recorded is not None and abs(facts.duration - recorded.duration) > max(DURATION_TOLERANCE,
-                                                                               recorded.duration / 100):  # fmt: skip
-        return None
-    return facts
