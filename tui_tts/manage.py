@@ -160,6 +160,7 @@ async def stitch_command(args: argparse.Namespace) -> int:
 
     async with opened_store(args) as (settings, data_dir, store):
         run = await resolve_run(store, args.run)
+        ownership = acquire_run(data_dir, run.id, doing="; stop it first")  # held until this returns (or dies)
         output = Path(args.output) if args.output else Path(run.output_path)
         format_name = output.suffix.lower().lstrip(".") or run.output_format
         if format_name not in {"mp3", "opus", "flac", "wav", "m4b"}:
@@ -185,6 +186,7 @@ async def stitch_command(args: argparse.Namespace) -> int:
                     raise
                 print(f"stopped: nothing was written to {output}", file=sys.stderr)
                 return EXIT_INTERRUPTED
+    ownership.release()
     print(f"wrote {result.written} ({format_duration(result.duration)}, {result.size_bytes / 1e6:.1f} MB)",
           file=sys.stderr)  # fmt: skip
     print("\n".join(str(path) for path in result.files))
