@@ -64,10 +64,10 @@ async def runs_command(args: argparse.Namespace) -> int:
     if not listing:
         print("no runs yet")
         return EXIT_OK
-    print(f"{'ID':<23} {'STATE':<8} {'DONE':>11} {'FAILED':>6}  {'CREATED':<16}  INPUT -> OUTPUT")
+    print(f"{'ID':<23} {'STATE':<11} {'DONE':>11} {'FAILED':>6}  {'CREATED':<16}  INPUT -> OUTPUT")
     for item in listing:
         done = f"{item['done']}/{item['total']}"
-        print(f"{item['id']:<23} {item['state']:<8} {done:>11} {item['failed']:>6}  {item['created']:<16}  "
+        print(f"{item['id']:<23} {item['state']:<11} {done:>11} {item['failed']:>6}  {item['created']:<16}  "
               f"{Path(item['input']).name} -> {item['output']}")  # fmt: skip
     return EXIT_OK
 
