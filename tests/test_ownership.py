@@ -87,20 +87,25 @@ def test_a_killed_owner_shows_interrupted_and_its_run_is_taken_over(tmp_path: Pa
     args = run_args(tmp_path, write_config(tmp_path, emulator_url, concurrency=1))  # slow enough to catch live
     database = tmp_path / "data" / "tui-tts.db"
     owner = cli(*args)
-    assert wait_until(lambda: states(database).get("done", 0) >= 3)
-    live = listed(tmp_path / "data")
-    assert [run["state"] for run in live] == ["active"]
-    refused = subprocess.run([sys.executable, "-m", "tui_tts", "rm", str(live[0]["id"]), "--yes", "--data-dir",
-                              str(tmp_path / "data")], capture_output=True, text=True, timeout=60)  # fmt: skip
-    assert refused.returncode == 2 and f"PID {owner.pid}" in refused.stderr, refused.stderr
-    assert len(refused.stderr.strip().splitlines()) == 1
-    stitch = [sys.executable, "-m", "tui_tts", "stitch", "last", "-o", str(tmp_path / "x.wav"), "--data-dir",
-              str(tmp_path / "data")]  # fmt: skip
-    stitched = subprocess.run(stitch, capture_output=True, text=True, timeout=60)
-    assert stitched.returncode == 2 and f"PID {owner.pid}" in stitched.stderr, stitched.stderr
-    dashboard, screen = in_a_terminal([arg for arg in args if arg != "--headless"])
-    assert dashboard == 2, screen  # the dashboard path refuses before any screen is drawn
-    assert f"PID {owner.pid} on {socket.gethostname()} since" in screen and "\x1b[?1049h" not in screen, screen
+    try:  # a failed check must not leave the owner running
+        assert wait_until(lambda: states(database).get("done", 0) >= 3)
+        live = listed(tmp_path / "data")
+        assert [run["state"] for run in live] == ["active"]
+        refused = subprocess.run([sys.executable, "-m", "tui_tts", "rm", str(live[0]["id"]), "--yes", "--data-dir",
+                                  str(tmp_path / "data")], capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert refused.returncode == 2 and f"PID {owner.pid}" in refused.stderr, refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1
+        stitch = [sys.executable, "-m", "tui_tts", "stitch", "last", "-o", str(tmp_path / "x.wav"), "--data-dir",
+                  str(tmp_path / "data")]  # fmt: skip
+        stitched = subprocess.run(stitch, capture_output=True, text=True, timeout=60)
+        assert stitched.returncode == 2 and f"PID {owner.pid}" in stitched.stderr, stitched.stderr
+        dashboard, screen = in_a_terminal([arg for arg in args if arg != "--headless"])
+        assert dashboard == 2, screen  # the dashboard path refuses before any screen is drawn
+        assert f"PID {owner.pid} on {socket.gethostname()} since" in screen and "\x1b[?1049h" not in screen, screen
+    except BaseException:
+        owner.kill()
+        owner.communicate(timeout=30)
+        raise
     owner.send_signal(signal.SIGKILL)
     owner.communicate(timeout=30)
     after_kill = listed(tmp_path / "data")
