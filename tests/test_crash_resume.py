@@ -181,6 +181,7 @@ async def test_a_full_disk_stops_the_run_cleanly_and_resume_works(tmp_path: Path
     controller, store = await attempt()
     with pytest.raises(RunAborted, match="No space left on device"):
         await controller.execute()
+    controller.release()  # as the session does when it closes
     await store.close()
     assert states(tmp_path / "data" / "tui-tts.db").get("done") == 10
     assert not list((tmp_path / "data").rglob("*.part"))
@@ -188,6 +189,7 @@ async def test_a_full_disk_stops_the_run_cleanly_and_resume_works(tmp_path: Path
     controller, store = await attempt()
     assert controller.plan is not None and controller.plan.done == 10
     outcome = await controller.execute()
+    controller.release()
     await store.close()
     assert outcome.output is not None and outcome.failed == []
     await asyncio.sleep(0)

@@ -133,5 +133,13 @@ class EventBus:
         return lambda: self._subscribers.remove(subscriber)
 
     def emit(self, event: Event) -> None:
+        """Deliver to every subscriber; one that fails (a broken store) does not starve the others. Its error is
+        raised once all have the event."""
+        failure: Exception | None = None
         for subscriber in list(self._subscribers):
-            subscriber(event)
+            try:
+                subscriber(event)
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure

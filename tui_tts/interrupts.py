@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from tui_tts.errors import EXIT_INTERRUPTED
 
@@ -14,17 +15,43 @@ from tui_tts.errors import EXIT_INTERRUPTED
 def install_interrupt_handler(on_first: Callable[[], None]) -> None:
     """First Ctrl-C or SIGTERM: stop gracefully. Second: exit at once (the store is consistent at any moment)."""
     loop = asyncio.get_running_loop()
-    count = 0
+    signals = (signal.SIGINT, signal.SIGTERM)
 
     def handle() -> None:
-        nonlocal count
-        count += 1
-        if count == 1:
-            sys.stderr.write("\nstopping: finishing up and saving state (press Ctrl-C again to quit at once)\n")
-            on_first()
-        else:
-            sys.stderr.write("\nquitting at once; the next run resumes from the last saved state\n")
-            os._exit(EXIT_INTERRUPTED)
+        sys.stderr.write("\nstopping: finishing up and saving state (press Ctrl-C again to quit at once)\n")
+        # From now on any signal quits at once, even after the loop closed (it then resets its handlers to the
+        # defaults, and a SIGTERM would end the process with 143).
+        for number in signals:
+            loop.remove_signal_handler(number)
+            signal.signal(number, _quit_at_once)
+        on_first()
 
-    for number in (signal.SIGINT, signal.SIGTERM):
+    for number in signals:
         loop.add_signal_handler(number, handle)
+
+
+def _quit_at_once(_number: int, _frame: object) -> None:
+    sys.stderr.write("\nquitting at once; the next run resumes from the last saved state\n")
+    os._exit(EXIT_INTERRUPTED)
+
+
+@contextlib.contextmanager
+def interruptible() -> Iterator[Callable[[], bool]]:
+    """Within it, the first Ctrl-C or SIGTERM cancels the current task (its cleanups run); yields "was it?"."""
+    task = asyncio.current_task()
+    assert task is not None
+    seen = False
+
+    def cancel() -> None:
+        nonlocal seen
+        seen = True
+        task.cancel()
+
+    install_interrupt_handler(cancel)
+    try:
+        yield lambda: seen
+    finally:
+        if not seen:  # back to the defaults (after a signal, the "quit at once" handler stays)
+            loop = asyncio.get_running_loop()
+            for number in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(number)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import shutil
 import sys
@@ -13,12 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from tui_tts.config import Settings, data_dir_for, load_settings
-from tui_tts.errors import EXIT_OK, UserError
+from tui_tts.errors import EXIT_INTERRUPTED, EXIT_OK, UserError
+from tui_tts.interrupts import interruptible
 from tui_tts.models import Document
 from tui_tts.overrides import assembly_overrides, with_book_flags
 from tui_tts.progress import format_duration
 from tui_tts.runner import DATABASE_NAME
 from tui_tts.store import Store
+from tui_tts.store.ownership import acquire as acquire_run
+from tui_tts.store.ownership import creation_lock, with_live_state
 from tui_tts.store.runs import RunRecord, find_runs, list_runs, load_chunks, run_settings
 
 
@@ -51,19 +55,19 @@ async def resolve_run(store: Store, reference: str) -> RunRecord:
 
 
 async def runs_command(args: argparse.Namespace) -> int:
-    async with opened_store(args) as (_settings, _data_dir, store):
+    async with opened_store(args) as (_settings, data_dir, store):
         rows = await list_runs(store)
-    listing = [_run_summary(run, counts) for run, counts in rows]
+    listing = [_run_summary(with_live_state(data_dir, run), counts) for run, counts in rows]
     if args.json:
         print(json.dumps(listing, indent=2))
         return EXIT_OK
     if not listing:
         print("no runs yet")
         return EXIT_OK
-    print(f"{'ID':<23} {'STATE':<8} {'DONE':>11} {'FAILED':>6}  {'CREATED':<16}  INPUT -> OUTPUT")
+    print(f"{'ID':<23} {'STATE':<11} {'DONE':>11} {'FAILED':>6}  {'CREATED':<16}  INPUT -> OUTPUT")
     for item in listing:
         done = f"{item['done']}/{item['total']}"
-        print(f"{item['id']:<23} {item['state']:<8} {done:>11} {item['failed']:>6}  {item['created']:<16}  "
+        print(f"{item['id']:<23} {item['state']:<11} {done:>11} {item['failed']:>6}  {item['created']:<16}  "
               f"{Path(item['input']).name} -> {item['output']}")  # fmt: skip
     return EXIT_OK
 
@@ -77,8 +81,8 @@ def _run_summary(run: RunRecord, counts: dict[str, int]) -> dict[str, Any]:
 
 
 async def show_command(args: argparse.Namespace) -> int:
-    async with opened_store(args) as (_settings, _data_dir, store):
-        run = await resolve_run(store, args.run)
+    async with opened_store(args) as (_settings, data_dir, store):
+        run = with_live_state(data_dir, await resolve_run(store, args.run))
         records = await load_chunks(store, run.id)
         totals = await store.fetchone(
             "SELECT SUM(cost) AS spend, SUM(duration) AS audio, SUM(submissions) AS submissions, "
@@ -156,6 +160,7 @@ async def stitch_command(args: argparse.Namespace) -> int:
 
     async with opened_store(args) as (settings, data_dir, store):
         run = await resolve_run(store, args.run)
+        ownership = acquire_run(data_dir, run.id, doing="; stop it first")  # held until this returns (or dies)
         output = Path(args.output) if args.output else Path(run.output_path)
         format_name = output.suffix.lower().lstrip(".") or run.output_format
         if format_name not in {"mp3", "opus", "flac", "wav", "m4b"}:
@@ -172,8 +177,16 @@ async def stitch_command(args: argparse.Namespace) -> int:
             except UserError:
                 document = Document(run.title, ())
             document = with_book_flags(document, args)
-        result = await stitch_run(store, ffmpeg, settings, data_dir, run, records, output, format_name, EventBus(),
-                                  document)  # fmt: skip
+        with interruptible() as interrupted:  # Ctrl-C or SIGTERM: ffmpeg stopped, the temp file removed, exit 130
+            try:
+                result = await stitch_run(store, ffmpeg, settings, data_dir, run, records, output, format_name,
+                                          EventBus(), document)  # fmt: skip
+            except (asyncio.CancelledError, UserError):
+                if not interrupted():
+                    raise
+                print(f"stopped: nothing was written to {output}", file=sys.stderr)
+                return EXIT_INTERRUPTED
+    ownership.release()
     print(f"wrote {result.written} ({format_duration(result.duration)}, {result.size_bytes / 1e6:.1f} MB)",
           file=sys.stderr)  # fmt: skip
     print("\n".join(str(path) for path in result.files))
@@ -181,19 +194,23 @@ async def stitch_command(args: argparse.Namespace) -> int:
 
 
 async def rm_command(args: argparse.Namespace) -> int:
-    async with opened_store(args) as (_settings, data_dir, store):
+    async with opened_store(args) as (_settings, data_dir, store), creation_lock(data_dir):
         run = await resolve_run(store, args.run)
-        folder = data_dir / "runs" / run.id
-        size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
-        if not args.yes:
-            if not sys.stdin.isatty():
-                raise UserError("refusing to delete without --yes (there is no terminal to ask)")
-            answer = input(f"remove run {run.id} and its chunk audio ({size / 1e6:.1f} MB)? [y/N] ")
-            if answer.strip().lower() not in {"y", "yes"}:
-                print("kept")
-                return EXIT_OK
-        store.write("DELETE FROM runs WHERE id=?", (run.id,))
-        await store.flush()
-    shutil.rmtree(folder, ignore_errors=True)
+        ownership = acquire_run(data_dir, run.id, doing="; stop it first")  # never delete a live run
+        try:
+            folder = data_dir / "runs" / run.id
+            size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
+            if not args.yes:
+                if not sys.stdin.isatty():
+                    raise UserError("refusing to delete without --yes (there is no terminal to ask)")
+                answer = input(f"remove run {run.id} and its chunk audio ({size / 1e6:.1f} MB)? [y/N] ")
+                if answer.strip().lower() not in {"y", "yes"}:
+                    print("kept")
+                    return EXIT_OK
+            store.write("DELETE FROM runs WHERE id=?", (run.id,))
+            await store.flush()
+            shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            ownership.release()
     print(f"removed run {run.id} ({size / 1e6:.1f} MB of chunk audio); its output file, if any, was kept")
     return EXIT_OK

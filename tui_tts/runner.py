@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -14,16 +15,20 @@ from pathlib import Path
 
 from tui_tts.assemble import stitch_run
 from tui_tts.audio.ffmpeg import Ffmpeg
-from tui_tts.audio.probe import EXTENSIONS, AudioError, probe_file
+from tui_tts.audio.probe import EXTENSIONS
 from tui_tts.audio.stitch import StitchResult
+from tui_tts.chunk_files import audio_on_disk
+from tui_tts.chunk_files import write_atomically as _write_atomically
 from tui_tts.config import Settings
 from tui_tts.engines.base import Engine
 from tui_tts.errors import InputError, RunAborted
 from tui_tts.events import ChunkJobSubmitted, EventBus
 from tui_tts.limits import ConcurrencyLimit
-from tui_tts.models import AudioFacts, Chunk, ChunkState, Document
+from tui_tts.models import Chunk, ChunkState, Document
 from tui_tts.scheduler import ChunkOutcome, Scheduler
-from tui_tts.store import Store
+from tui_tts.store import Store, StoreError
+from tui_tts.store.ownership import RunOwnership, creation_lock
+from tui_tts.store.ownership import acquire as acquire_run
 from tui_tts.store.recorder import EventRecorder
 from tui_tts.store.runs import (
     ChunkRecord,
@@ -150,6 +155,12 @@ class RunController:
         self._interrupted = False
         self._started = False
         self.document: Document | None = None
+        self.ownership: RunOwnership | None = None  # held from prepare() until release()
+
+    def release(self) -> None:
+        """Give up ownership of the run (the session does this when it closes)."""
+        if self.ownership is not None:
+            self.ownership.release()
 
     @property
     def chunk_dir(self) -> Path:
@@ -175,61 +186,69 @@ class RunController:
         self.document = document
         variant = {key: value for key, value in (variant or {}).items() if value}
         input_hash, run_key = run_identity(input_bytes, self.settings, variant)
-        existing = None if fresh else await find_run(self.store, run_key)
-        if existing is None:
-            chunks = chunk_document(document, self.settings.run.max_chars)
-            if not chunks:
-                raise InputError(f"input file has no speakable text: {input_path}")
-            run = RunRecord(
-                id=time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6], run_key=run_key,
-                input_path=str(input_path.resolve()), input_hash=input_hash, title=document.title,
-                engine=self.settings.engine, output_path=str(output.resolve()),
-                output_format=self.settings.output.format, state="active", total_chunks=len(chunks),
-                created_at=time.time(), finished_at=None, output_duration=None,
-            )  # fmt: skip
-            identity = {**audio_settings(self.settings), **variant}
-            settings_json = json.dumps(identity, sort_keys=True)
-            previous = None if fresh else await latest_settings_for_input(self.store, input_hash)
-            changed = settings_changes(json.loads(previous[1]), identity) if previous else []
-            await create_run(self.store, run, settings_json, document, chunks)
-            self.plan = RunPlan(run, chunks, list(chunks), {}, {}, False, 0, 0, tuple(changed))
-        else:
+        async with creation_lock(self.data_dir):  # two processes starting at once find one run, and one owner
+            existing = None if fresh else await find_run(self.store, run_key)
+            if existing is None:
+                chunks = chunk_document(document, self.settings.run.max_chars)
+                if not chunks:
+                    raise InputError(f"input file has no speakable text: {input_path}")
+                run = RunRecord(
+                    id=time.strftime("%Y%m%d-%H%M%S") + "-" + uuid.uuid4().hex[:6], run_key=run_key,
+                    input_path=str(input_path.resolve()), input_hash=input_hash, title=document.title,
+                    engine=self.settings.engine, output_path=str(output.resolve()),
+                    output_format=self.settings.output.format, state="active", total_chunks=len(chunks),
+                    created_at=time.time(), finished_at=None, output_duration=None,
+                )  # fmt: skip
+                self.ownership = acquire_run(self.data_dir, run.id)  # owned before anyone can find it
+                identity = {**audio_settings(self.settings), **variant}
+                settings_json = json.dumps(identity, sort_keys=True)
+                previous = None if fresh else await latest_settings_for_input(self.store, input_hash)
+                changed = settings_changes(json.loads(previous[1]), identity) if previous else []
+                await create_run(self.store, run, settings_json, document, chunks)
+                self.plan = RunPlan(run, chunks, list(chunks), {}, {}, False, 0, 0, tuple(changed))
+            else:
+                self.ownership = acquire_run(self.data_dir, existing.id)  # or refuse: another process runs it
+        if existing is not None:
             update_run(self.store, existing.id, output_path=str(output.resolve()),
                        output_format=self.settings.output.format, state="active")  # fmt: skip
             run = dataclasses.replace(
                 existing, output_path=str(output.resolve()), output_format=self.settings.output.format
             )
             self.plan = await self._reconcile(run, await load_chunks(self.store, existing.id))
-        self._recorder = EventRecorder(self.store, self.plan.run.id)
+        plan = self.plan
+        assert plan is not None
+        self._recorder = EventRecorder(self.store, plan.run.id)
         self.bus.subscribe(self._recorder)
-        self._resume_jobs = dict(self.plan.resume_jobs)
-        return self.plan
+        self._resume_jobs = dict(plan.resume_jobs)
+        return plan
 
     async def _reconcile(self, run: RunRecord, records: list[ChunkRecord]) -> RunPlan:
-        """The files on disk are the truth: a done chunk without valid audio is redone; valid audio is adopted."""
+        """The files on disk are the truth: a done chunk without valid audio is redone; valid audio is adopted.
+
+        A done chunk's file is checked against its record (a header and a stat, no decoding): cheap for thousands.
+        """
+        found = await asyncio.to_thread(audio_on_disk, records, self.chunk_dir_for(run.id))
         todo: list[Chunk] = []
         attempts: dict[int, int] = {}
         resume_jobs: dict[int, str] = {}
-        done = adopted = 0
+        adopted: list[tuple[object, ...]] = []
         for record in records:
-            found = await asyncio.to_thread(self._valid_audio, record, self.chunk_dir_for(run.id))
-            if found is not None:
-                path, facts = found
-                done += 1
+            audio = found.get(record.chunk.index)
+            if audio is not None:
+                path, facts = audio
                 if record.state != ChunkState.DONE or record.audio_path != str(path):
-                    adopted += 1
-                    self.store.write(
-                        "UPDATE chunks SET state='done', audio_path=?, codec=?, sample_rate=?, channels=?, duration=? "
-                        "WHERE run_id=? AND idx=?",
-                        (str(path), facts.codec, facts.sample_rate, facts.channels, facts.duration, run.id,
-                         record.chunk.index),
-                    )  # fmt: skip
+                    adopted.append((str(path), facts.codec, facts.sample_rate, facts.channels, facts.duration, run.id,
+                                    record.chunk.index))  # fmt: skip
                 continue
             todo.append(record.chunk)
             attempts[record.chunk.index] = 0 if record.state == ChunkState.FAILED else record.attempts
             # A job id survives only while its job may still deliver (it is cleared when an attempt fails).
             if record.job_id and record.state != ChunkState.FAILED:
                 resume_jobs[record.chunk.index] = record.job_id
+        self.store.write_many(
+            "UPDATE chunks SET state='done', audio_path=?, codec=?, sample_rate=?, channels=?, duration=? "
+            "WHERE run_id=? AND idx=?", adopted,
+        )  # fmt: skip
         if todo:
             self.store.write_many("UPDATE chunks SET state='queued' WHERE run_id=? AND idx=?",
                                   [(run.id, chunk.index) for chunk in todo])  # fmt: skip
@@ -237,20 +256,8 @@ class RunController:
         chunks = [record.chunk for record in records]
         pending = {chunk.index for chunk in todo}
         failed = frozenset(r.chunk.index for r in records if r.state == ChunkState.FAILED and r.chunk.index in pending)
-        return RunPlan(run, chunks, todo, attempts, resume_jobs, True, done, adopted, failed=failed)
-
-    @staticmethod
-    def _valid_audio(record: ChunkRecord, chunk_dir: Path) -> tuple[Path, AudioFacts] | None:
-        candidates = [Path(record.audio_path)] if record.audio_path else []
-        candidates += sorted(chunk_dir.glob(f"{record.chunk.index:06d}.*")) if chunk_dir.is_dir() else []
-        for path in candidates:
-            if path.suffix == ".part" or not path.is_file():
-                continue
-            try:
-                return path, probe_file(path)
-            except (AudioError, OSError):
-                continue
-        return None
+        done = len(records) - len(todo)
+        return RunPlan(run, chunks, todo, attempts, resume_jobs, True, done, len(adopted), failed=failed)
 
     async def execute(self, stitch_output: bool = True) -> RunOutcome:
         """Synthesize what is left, then stitch when every chunk is done. Returns how it ended."""
@@ -263,11 +270,13 @@ class RunController:
         try:  # a later call (after retry_failed) runs what was put back in the queue
             await self.scheduler.run(self.plan.todo if first_time else [], self.plan.attempts)
         finally:
-            update_run(self.store, self.plan.run.id, stats_json=json.dumps(self.execution_stats(commits_before)))
-            await self.store.flush()
+            with contextlib.suppress(StoreError):  # a broken store has aborted the run: that is what is said
+                update_run(self.store, self.plan.run.id, stats_json=json.dumps(self.execution_stats(commits_before)))
+                await self.store.flush()
         if self.scheduler.abort_reason:
-            update_run(self.store, self.plan.run.id, state="stopped")
-            await self.store.flush()
+            with contextlib.suppress(StoreError):
+                update_run(self.store, self.plan.run.id, state="stopped")
+                await self.store.flush()
             raise RunAborted(self.scheduler.abort_reason)
         if self._interrupted:
             update_run(self.store, self.plan.run.id, state="stopped")
@@ -362,15 +371,3 @@ class RunController:
         """
         self.bus.emit(ChunkJobSubmitted(chunk.index, job_id))
         await self.store.committed(within=JOB_ID_COMMIT_WINDOW)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Write to a temp file and rename it into place, so a crash never leaves a half file under the real name."""
-    partial = path.with_name(path.name + ".part")
-    try:
-        with partial.open("wb") as handle:
-            handle.write(data)
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise

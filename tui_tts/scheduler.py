@@ -7,6 +7,7 @@ workers retire after their current chunk, so work in flight is never cancelled b
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import random
 import time
@@ -30,6 +31,7 @@ from tui_tts.events import (
 )
 from tui_tts.limits import ConcurrencyLimit, full_jitter_delay
 from tui_tts.models import AudioFacts, Chunk
+from tui_tts.store import StoreError
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +204,11 @@ class Scheduler:
                 if not ready:
                     self._queue.put_nowait(item)
                     return
-                await self._process(item[1])
+                try:
+                    await self._process(item[1])
+                except Exception as exc:  # a failure outside the chunk (the store, a subscriber): end the run
+                    self._abort(str(exc) if isinstance(exc, StoreError) else f"internal error: {exc!r}", cancel=True)
+                    return
         finally:
             self._workers.discard(me)
             self._idle.discard(me)
@@ -228,13 +234,17 @@ class Scheduler:
         self.in_flight += 1
         self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
         started = time.monotonic()
-        self._bus.emit(ChunkStarted(chunk.index, attempt))
         try:
+            self._bus.emit(ChunkStarted(chunk.index, attempt))
             outcome = await self._process_chunk(chunk, attempt)
         except asyncio.CancelledError:
             self._attempts[chunk.index] = attempt - 1
-            self._bus.emit(ChunkCancelled(chunk.index))
+            with contextlib.suppress(Exception):  # the store may be what failed; cancelling must go on
+                self._bus.emit(ChunkCancelled(chunk.index))
             raise
+        except StoreError as exc:  # the state cannot be saved: retrying would pay for work nobody records
+            self._attempts[chunk.index] = attempt - 1
+            self._abort(str(exc), cancel=True)
         except RateLimitedError as exc:
             self._attempts[chunk.index] = attempt - 1  # a 429 is not the chunk's fault
             self._rate_limited[chunk.index] = self._rate_limited.get(chunk.index, 0) + 1
@@ -308,12 +318,18 @@ class Scheduler:
         self._bus.emit(ChunkFailed(chunk.index, attempt, error))
         self._check_finished()
 
-    def _abort(self, reason: str) -> None:
-        if self.abort_reason is None:
+    def _abort(self, reason: str, cancel: bool = False) -> None:
+        """End the run for a reason retrying cannot fix. Work in flight finishes, unless `cancel` (nothing could
+        record it). The run stops even when telling the subscribers fails (a broken store)."""
+        first = self.abort_reason is None
+        if first:
             self.abort_reason = reason
-            self._bus.emit(RunAbortRequested(reason))
-            self._bus.emit(LogEmitted("error", f"run stopped: {reason}"))
-        self.stop(cancel_in_flight=False)
+        self.stop(cancel_in_flight=cancel)
+        if first:
+            with contextlib.suppress(Exception):
+                self._bus.emit(RunAbortRequested(reason))
+            with contextlib.suppress(Exception):
+                self._bus.emit(LogEmitted("error", f"run stopped: {reason}"))
 
     def _check_finished(self) -> None:
         if self._remaining <= 0:

@@ -55,7 +55,8 @@ async def open_session(args: argparse.Namespace) -> AsyncIterator[Session]:
     data_dir = data_dir_for(settings, args.data_dir)
     engine = build_engine(settings)
     bus = EventBus()
-    try:
+    controller: RunController | None = None
+    try:  # prepare() takes the run's owner lock; it is held until the store is closed (its last state saved)
         async with Store(data_dir / DATABASE_NAME) as store:
             controller = RunController(settings, store, engine, ffmpeg, data_dir, bus)
             variant = {"chapters": chapters, "front_matter": include_front_matter}
@@ -67,4 +68,6 @@ async def open_session(args: argparse.Namespace) -> AsyncIterator[Session]:
             stats.spend = float(spent["spend"] or 0.0) if spent else 0.0  # what earlier sessions of this run paid
             yield Session(settings, input_path, document, controller, plan, stats, bus)
     finally:
+        if controller is not None:
+            controller.release()
         await engine.aclose()

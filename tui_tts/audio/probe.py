@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import mutagen
@@ -56,14 +57,14 @@ def inspect_audio(data: bytes) -> tuple[bytes, AudioFacts]:
     return data, facts
 
 
-def probe_file(path: Path) -> AudioFacts:
-    """Facts of an audio file on disk. Raises AudioError."""
+def probe_file(path: Path, head_bytes: int = 65536) -> AudioFacts:
+    """Facts of an audio file on disk; a WAV shorter than its header says is truncated. Raises AudioError."""
     with path.open("rb") as handle:
-        head = handle.read(65536)
+        head = handle.read(head_bytes)
         container = sniff_container(head)
         if container == "wav":
             try:
-                return wav_facts(head, path.stat().st_size)
+                return wav_facts(head, os.fstat(handle.fileno()).st_size, strict=True)
             except WavError as exc:
                 raise AudioError(str(exc)) from None
         handle.seek(0)

@@ -41,12 +41,23 @@ def repair_wav(data: bytes) -> tuple[bytes, AudioFacts]:
     pcm = data[body : body + real]
     if tag == 1:
         return pcm_to_wav(pcm, facts.sample_rate, facts.channels, _sample_width(facts)), facts
-    return data[:body] + pcm, facts  # float WAV: keep the original header layout
+    header = bytearray(data[:body])  # float WAV: keep the original header layout, with the true sizes in it
+    struct.pack_into("<I", header, body - 4, real)
+    struct.pack_into("<I", header, 4, body - 8 + real)
+    return bytes(header) + pcm, facts
 
 
-def wav_facts(head: bytes, file_size: int) -> AudioFacts:
-    """Facts from the first bytes of a WAV file and its size on disk (no need to read the samples)."""
-    return _locate(head, file_size)[3]
+def is_placeholder_size(size: int) -> bool:
+    """Sizes streaming servers write before they know the length: 0, or (nearly) the largest 32-bit numbers."""
+    return size == 0 or size >= 0x7FFFF000
+
+
+def wav_facts(head: bytes, file_size: int, strict: bool = False) -> AudioFacts:
+    """Facts from the first bytes of a WAV file and its size on disk (no need to read the samples).
+
+    `strict`: a file shorter than its header says (not a placeholder size) is truncated, not "to the end of file".
+    """
+    return _locate(head, file_size, strict)[3]
 
 
 def wav_data_span(head: bytes, file_size: int) -> tuple[int, int, AudioFacts]:
@@ -59,7 +70,7 @@ def _sample_width(facts: AudioFacts) -> int:
     return {"pcm_u8": 1, "pcm_s16le": 2, "pcm_s24le": 3}.get(facts.codec, 4)
 
 
-def _locate(data: bytes, file_size: int) -> tuple[int, int, int, AudioFacts]:
+def _locate(data: bytes, file_size: int, strict: bool = False) -> tuple[int, int, int, AudioFacts]:
     """(format tag, data offset, data length in whole frames, facts) of a WAV whose first bytes are `data`."""
     if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
         raise WavError("not a RIFF/WAVE file")
@@ -79,6 +90,8 @@ def _locate(data: bytes, file_size: int) -> tuple[int, int, int, AudioFacts]:
             if fmt is None:
                 raise WavError("data chunk before fmt chunk")
             available = file_size - body
+            if strict and size > available and not is_placeholder_size(size):
+                raise WavError(f"truncated: the header says {size} bytes of samples, the file holds {available}")
             # Placeholder sizes (0, 0xFFFFFFFF, 0x7FFFFFFF, ...) mean "to the end of the file".
             real = size if 0 < size <= available else available
             tag, channels, rate, bits = fmt

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sqlite3
 from collections.abc import Iterable, Sequence
 from itertools import groupby
@@ -21,6 +22,14 @@ from tui_tts.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 Params = Sequence[Any]
 BUSY_TIMEOUT_MS = 30_000
+LAST_TRY_TIMEOUT_MS = 2_000  # the last try at close waits no longer than this
+BUSY_TIMEOUT_ENV = "TUI_TTS_BUSY_TIMEOUT_MS"  # how long a write waits on another process's lock (tests shorten it)
+
+
+def busy_timeout_ms() -> int:
+    """The busy timeout: $TUI_TTS_BUSY_TIMEOUT_MS when it is a positive whole number, else 30 s."""
+    value = os.environ.get(BUSY_TIMEOUT_ENV, "")
+    return int(value) if value.isdigit() and int(value) > 0 else BUSY_TIMEOUT_MS
 
 
 class StoreError(Exception):
@@ -42,8 +51,11 @@ class _Flush:
 class Store:
     """One run database file. Use as `async with Store(path) as store:`."""
 
-    def __init__(self, path: Path, *, batch_size: int = 500, batch_interval: float = 0.25) -> None:
+    def __init__(
+        self, path: Path, *, batch_size: int = 500, batch_interval: float = 0.25, busy_timeout: int | None = None
+    ) -> None:
         self.path = path
+        self.busy_timeout_ms = busy_timeout if busy_timeout is not None else busy_timeout_ms()
         self.batch_size = batch_size
         self.batch_interval = batch_interval
         self.commits = 0
@@ -54,6 +66,7 @@ class Store:
         self._reader: aiosqlite.Connection | None = None
         self._writer_task: asyncio.Task[None] | None = None
         self.failure: StoreError | None = None
+        self._unsaved: list[tuple[str, Params]] = []  # writes refused after a failure, in order: one last try at close
 
     async def __aenter__(self) -> Store:
         await self.open()
@@ -65,13 +78,13 @@ class Store:
     async def open(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._writer = await aiosqlite.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self._writer = await aiosqlite.connect(self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None)
             await self._configure(self._writer)
             mode = await (await self._writer.execute("PRAGMA journal_mode=WAL")).fetchone()
             if mode is None or str(mode[0]).lower() != "wal":
                 raise StoreError(f"{self.path}: SQLite refused WAL mode (is it on a network filesystem?)")
             await self._migrate(self._writer)
-            self._reader = await aiosqlite.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            self._reader = await aiosqlite.connect(self.path, timeout=self.busy_timeout_ms / 1000, isolation_level=None)
             await self._configure(self._reader)
             self._reader.row_factory = sqlite3.Row
         except (sqlite3.Error, OSError) as exc:
@@ -82,9 +95,8 @@ class Store:
             raise
         self._writer_task = asyncio.get_running_loop().create_task(self._write_loop())
 
-    @staticmethod
-    async def _configure(connection: aiosqlite.Connection) -> None:
-        await connection.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    async def _configure(self, connection: aiosqlite.Connection) -> None:
+        await connection.execute(f"PRAGMA busy_timeout={self.busy_timeout_ms}")
         await connection.execute("PRAGMA synchronous=NORMAL")
         await connection.execute("PRAGMA foreign_keys=ON")
 
@@ -116,12 +128,45 @@ class Store:
                     await self.flush()
                 self._writer_task.cancel()
                 await asyncio.gather(self._writer_task, return_exceptions=True)
+            while not self._queue.empty():  # after a failure, flush() raises at once: what is queued is unsaved
+                item = self._queue.get_nowait()
+                if not isinstance(item, _Flush):
+                    self._unsaved.append(item)
+            if self.failure is not None and self._unsaved and self._writer is not None:
+                await self._save_unsaved()
             if self._writer is not None and self.failure is None:
                 # Another process may be reading; the next close will checkpoint.
                 with contextlib.suppress(sqlite3.Error):
                     await self._writer.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             await self._close_connections()
+
+    async def _save_unsaved(self) -> None:
+        """A last, short try to commit what a failure refused (a lock held too long may have been let go by now).
+        The writes are the last ones queued, in order, so nothing newer can be overwritten by them."""
+        assert self._writer is not None
+        writes, self._unsaved = self._unsaved, []
+        try:
+            await self._writer.execute(f"PRAGMA busy_timeout={min(self.busy_timeout_ms, LAST_TRY_TIMEOUT_MS)}")
+            await self._execute_batch(writes)
+        except Exception:  # still failing: the first failure is the one already reported
+            return
+        self.commits += 1
+        self.rows_written += len(writes)
+
+    async def _execute_batch(self, writes: list[tuple[str, Params]]) -> None:
+        """One transaction of the writes, grouped into executemany calls. Raises what SQLite raised."""
+        assert self._writer is not None
+        await self._writer.execute("BEGIN IMMEDIATE")
+        try:
+            for sql, group in groupby(writes, key=lambda item: item[0]):
+                await self._writer.executemany(sql, [params for _, params in group])
+            await self._writer.execute("COMMIT")
+        except BaseException:
+            # A failed COMMIT (a full disk) may have rolled back already: the first error is the one to tell.
+            with contextlib.suppress(sqlite3.Error, ValueError):
+                await self._writer.execute("ROLLBACK")
+            raise
 
     async def _close_connections(self) -> None:
         for connection in (self._reader, self._writer):
@@ -184,20 +229,14 @@ class Store:
         flushes = [item for item in batch if isinstance(item, _Flush)]
         error: StoreError | None = self.failure
         if writes and error is None:
-            assert self._writer is not None
             try:
-                await self._writer.execute("BEGIN IMMEDIATE")
-                try:
-                    for sql, group in groupby(writes, key=lambda item: item[0]):
-                        await self._writer.executemany(sql, [params for _, params in group])
-                    await self._writer.execute("COMMIT")
-                except BaseException:
-                    await self._writer.execute("ROLLBACK")
-                    raise
+                await self._execute_batch(writes)
                 self.commits += 1
                 self.rows_written += len(writes)
             except Exception as exc:  # any failure must reach the waiters, or flush() would hang
-                error = self.failure = StoreError(_describe_sqlite_error(exc, self.path))
+                error = self.failure = StoreError(_describe_sqlite_error(exc, self.path, self.busy_timeout_ms))
+        if error is not None:
+            self._unsaved += writes
         for flush in flushes:
             if not flush.done.done():
                 if error is None:
@@ -222,10 +261,10 @@ class Store:
         return str(row[0]) if row else ""
 
 
-def _describe_sqlite_error(exc: Exception, path: Path) -> str:
+def _describe_sqlite_error(exc: Exception, path: Path, busy_timeout: int) -> str:
     text = str(exc)
     if "full" in text:
         return f"cannot write the database {path}: the disk is full"
     if "locked" in text or "busy" in text:
-        return f"the database {path} stayed locked for {BUSY_TIMEOUT_MS // 1000} s"
+        return f"the database {path} stayed locked for {busy_timeout / 1000:g} s"
     return f"cannot write the database {path}: {text}"
