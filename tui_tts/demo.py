@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 from tui_tts.emulator import EmulatorConfig, running_emulator
+from tui_tts.request import RunRequest
 from tui_tts.samples import SAMPLE
 
 
@@ -18,19 +19,18 @@ async def run_demo(args: argparse.Namespace) -> int:
     data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="tui-tts-demo-"))
     output = Path(args.output) if args.output else data_dir / "demo.mp3"
     async with running_emulator(faults) as (url, _emulator):
-        namespace = argparse.Namespace(
-            input=str(SAMPLE), output=str(output), config=None, data_dir=str(data_dir), engine="runpod",
-            concurrency=4, sequential=False, max_chars=120, format=None, headless=args.headless, fresh=True, yes=True,
-            settings_overrides={"runpod": {"endpoint_url": url, "poll_initial": 0.2, "cost_per_second": 0.00031},
-                                "run": {"retry_base_delay": 0.5}},
+        request = RunRequest(
+            input=SAMPLE, output=output, data_dir=str(data_dir), fresh=True, yes=True,
+            overrides={"engine": "runpod", "run": {"concurrency": 4, "max_chars": 120, "retry_base_delay": 0.5},
+                       "runpod": {"endpoint_url": url, "poll_initial": 0.2, "cost_per_second": 0.00031}},
         )  # fmt: skip
         if not args.headless and sys.stdout.isatty() and sys.stdin.isatty():
             from tui_tts.ui.dashboard import run_dashboard
 
-            code = await run_dashboard(namespace)
+            code = await run_dashboard(request)
         else:
             from tui_tts.headless import run_headless
 
-            code = await run_headless(namespace)
+            code = await run_headless(request)
     print(f"demo output: {output}", file=sys.stderr)
     return code

@@ -30,6 +30,7 @@ from tui_tts.store.runs import (
     RunRecord,
     create_run,
     find_run,
+    get_run,
     latest_settings_for_input,
     load_chunks,
     update_run,
@@ -167,15 +168,22 @@ class RunController:
         output: Path,
         fresh: bool = False,
         variant: dict[str, object] | None = None,
+        run_id: str | None = None,
     ) -> RunPlan:
         """Find the run this input and these settings already have (unless fresh), or create it; reconcile disk.
 
         `variant` holds choices that change what is read (e.g. the chapters selected); they are part of the identity.
+        `run_id` continues exactly that run (its identity was checked by the caller), never another.
         """
         self.document = document
         variant = {key: value for key, value in (variant or {}).items() if value}
         input_hash, run_key = run_identity(input_bytes, self.settings, variant)
-        existing = None if fresh else await find_run(self.store, run_key)
+        if run_id is not None:
+            existing = await get_run(self.store, run_id)
+            if existing is None:
+                raise InputError(f"no run {run_id!r}")
+        else:
+            existing = None if fresh else await find_run(self.store, run_key)
         if existing is None:
             chunks = chunk_document(document, self.settings.run.max_chars)
             if not chunks:
