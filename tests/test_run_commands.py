@@ -38,7 +38,8 @@ def test_runs_show_stitch_rm(tmp_path: Path) -> None:
     book = tmp_path / "b.txt"
     book.write_text(TEXT, encoding="utf-8")
     data = str(tmp_path / "d")
-    assert tui_tts("runs", "--data-dir", data).returncode == 2  # nothing yet: a clear one-line error
+    nothing = tui_tts("runs", "--data-dir", data)  # nothing yet: said plainly, not an error
+    assert nothing.returncode == 0 and nothing.stdout.strip() == "no runs yet"
     assert tui_tts("run", str(book), "--data-dir", data, "--max-chars", "100").returncode == 0
     table = tui_tts("runs", "--data-dir", data)
     assert "done" in table.stdout and "b.txt -> " in table.stdout

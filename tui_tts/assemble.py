@@ -158,5 +158,11 @@ def _book(
 
 
 def _remove_chunk_audio(pieces: list[ChunkAudio]) -> None:
+    """Delete the chunk audio of a run whose output was verified; an empty chunk folder marks a run as such."""
     for piece in pieces:
         piece.path.unlink(missing_ok=True)
+    for folder in {piece.path.parent for piece in pieces}:
+        try:
+            folder.rmdir()
+        except OSError:  # something else lives there: leave it
+            pass

@@ -105,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_common(stitch)
     add_assembly(stitch)
     stitch.set_defaults(handler=_manage("stitch_command"))
+    prune = commands.add_parser("prune", help="delete finished or stopped runs' chunk audio, and say how much it freed")
+    prune.add_argument("--older-than", type=_days, metavar="DAYS", help="runs made at least DAYS days ago")
+    prune.add_argument("--keep", type=_whole, metavar="K", help="all but the newest K runs")
+    prune.add_argument("-y", "--yes", action="store_true", help="do not ask")
+    add_common(prune)
+    prune.set_defaults(handler=_prune_command)
     remove = commands.add_parser("rm", help="delete a run and its chunk audio (asks first)")
     remove.add_argument("run", help="run id, a unique prefix of it, or 'last'")
     remove.add_argument("-y", "--yes", action="store_true", help="do not ask")
@@ -140,6 +146,32 @@ def add_assembly(command: argparse.ArgumentParser) -> None:
     group.add_argument("--part-hours", type=_hours, metavar="H", help="split books longer than H hours into parts")
     group.add_argument("--no-seams", action="store_true",
                        help="join chunks as they are, without trimming edges or even pauses")  # fmt: skip
+
+
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"days must be 0 or more, got {text}")
+    return value
+
+
+def _whole(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _prune_command(args: argparse.Namespace) -> int:
+    from tui_tts.prune import prune_command
+
+    return _run_async(lambda: prune_command(args))
 
 
 def _hours(text: str) -> float:

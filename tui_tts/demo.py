@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 import tempfile
 from pathlib import Path
@@ -16,8 +17,16 @@ async def run_demo(args: argparse.Namespace) -> int:
     """Serve an emulator with latency and a few faults in this process, and run the sample through it."""
     faults = EmulatorConfig(workers=8, latency=args.latency, audio="speech", fail_rate=0.08, http_error_rate=0.04,
                             reset_rate=0.02, bad_audio_rate=0.02, seed=args.seed)  # fmt: skip
-    data_dir = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="tui-tts-demo-"))
-    output = Path(args.output) if args.output else data_dir / "demo.mp3"
+    with contextlib.ExitStack() as cleanup:
+        if args.data_dir:
+            data_dir = Path(args.data_dir)
+        else:  # the database and chunks of a demo are thrown away; only the audio stays, in one known place
+            data_dir = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="tui-tts-demo-")))
+        output = Path(args.output) if args.output else Path(tempfile.gettempdir()) / "tui-tts-demo.mp3"
+        return await _demo(args, faults, data_dir, output)
+
+
+async def _demo(args: argparse.Namespace, faults: EmulatorConfig, data_dir: Path, output: Path) -> int:
     async with running_emulator(faults) as (url, _emulator):
         request = RunRequest(
             input=SAMPLE, output=output, data_dir=str(data_dir), fresh=True, yes=True,

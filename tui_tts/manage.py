@@ -18,6 +18,7 @@ from tui_tts.errors import EXIT_OK, UserError
 from tui_tts.models import Document
 from tui_tts.overrides import assembly_overrides, with_book_flags
 from tui_tts.progress import format_duration
+from tui_tts.prune import folder_bytes, megabytes, run_folder
 from tui_tts.runner import DATABASE_NAME
 from tui_tts.session import resolve_run
 from tui_tts.store import Store
@@ -35,20 +36,27 @@ async def opened_store(args: argparse.Namespace) -> AsyncIterator[tuple[Settings
 
 
 async def runs_command(args: argparse.Namespace) -> int:
-    async with opened_store(args) as (_settings, _data_dir, store):
-        rows = await list_runs(store)
-    listing = [_run_summary(run, counts) for run, counts in rows]
+    settings = load_settings(args.config)
+    data_dir = data_dir_for(settings, args.data_dir)
+    rows = []
+    if (data_dir / DATABASE_NAME).exists():
+        async with Store(data_dir / DATABASE_NAME) as store:
+            rows = await list_runs(store)
+    listing = [{**_run_summary(run, counts), "size_bytes": folder_bytes(run_folder(data_dir, run.id))}
+               for run, counts in rows]  # fmt: skip
     if args.json:
         print(json.dumps(listing, indent=2))
         return EXIT_OK
     if not listing:
         print("no runs yet")
         return EXIT_OK
-    print(f"{'ID':<23} {'STATE':<8} {'DONE':>11} {'FAILED':>6}  {'CREATED':<16}  INPUT -> OUTPUT")
+    print(f"{'ID':<23} {'STATE':<8} {'DONE':>11} {'FAILED':>6} {'SIZE':>9}  {'CREATED':<16}  INPUT -> OUTPUT")
     for item in listing:
         done = f"{item['done']}/{item['total']}"
-        print(f"{item['id']:<23} {item['state']:<8} {done:>11} {item['failed']:>6}  {item['created']:<16}  "
-              f"{Path(item['input']).name} -> {item['output']}")  # fmt: skip
+        print(f"{item['id']:<23} {item['state']:<8} {done:>11} {item['failed']:>6} {megabytes(item['size_bytes']):>9}  "
+              f"{item['created']:<16}  {Path(item['input']).name} -> {item['output']}")  # fmt: skip
+    total = sum(int(item["size_bytes"]) for item in listing)
+    print(f"{len(listing)} run(s), {megabytes(total)} of chunk audio ('tui-tts prune' frees it)")
     return EXIT_OK
 
 

@@ -55,6 +55,7 @@ class RunPlan:
     adopted: int
     changed: tuple[str, ...] = ()  # when a new run started because settings differ from the last run of this input
     failed: frozenset[int] = frozenset()  # chunks that had failed for good before this start
+    chunks_removed: bool = False  # a finished run whose chunk audio was removed (output.keep_chunks = false)
 
 
 @dataclass
@@ -93,6 +94,8 @@ def settings_changes(old: dict[str, object], new: dict[str, object], prefix: str
         name = f"{prefix}{key}"
         if isinstance(before, dict) and isinstance(after, dict):
             changes += settings_changes(before, after, name + ".")
+        elif isinstance(before, dict) or isinstance(after, dict):
+            continue  # the section of an engine used on one side only: the 'engine' line says it
         elif before != after:
             changes.append(f"{name}: {before!r} -> {after!r}")
     return changes
@@ -201,6 +204,10 @@ class RunController:
             changed = settings_changes(json.loads(previous[1]), identity) if previous else []
             await create_run(self.store, run, settings_json, document, chunks)
             self.plan = RunPlan(run, chunks, list(chunks), {}, {}, False, 0, 0, tuple(changed))
+        elif existing.state == "done" and not self.chunk_dir_for(existing.id).is_dir():
+            # Finished, and its chunk audio removed once the output was verified: nothing to redo or to join again.
+            chunks = [record.chunk for record in await load_chunks(self.store, existing.id)]
+            self.plan = RunPlan(existing, chunks, [], {}, {}, True, len(chunks), 0, chunks_removed=True)
         else:
             update_run(self.store, existing.id, output_path=str(output.resolve()),
                        output_format=self.settings.output.format, state="active")  # fmt: skip

@@ -126,7 +126,12 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
                                         fresh=request.fresh, variant=target.variant,
                                         run_id=target.run.id if target.run else None)  # fmt: skip
         nothing_to_do = None
-        if request.only_failed:  # retry: only what had failed for good, nothing else
+        if plan.chunks_removed:
+            nothing_to_do = (
+                f"run {plan.run.id} is already finished: {plan.run.output_path}; its chunk audio was removed "
+                "(output.keep_chunks = false), so it cannot be joined again; add --fresh to make it anew"
+            )
+        elif request.only_failed:  # retry: only what had failed for good, nothing else
             failed = [chunk for chunk in plan.todo if chunk.index in plan.failed]
             nothing_to_do = None if failed else f"no failed chunks in run {plan.run.id}"
             controller.plan = plan = dataclasses.replace(plan, todo=failed)
