@@ -246,6 +246,9 @@ def _run_async(make: Callable[[], Coroutine[Any, Any, int]]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from tui_tts.streams import protect_standard_streams
+
+    protect_standard_streams()  # a closed pipe must never hang a run or print a traceback
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

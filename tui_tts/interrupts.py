@@ -20,11 +20,19 @@ def install_interrupt_handler(on_first: Callable[[], None]) -> None:
         nonlocal count
         count += 1
         if count == 1:
-            sys.stderr.write("\nstopping: finishing up and saving state (press Ctrl-C again to quit at once)\n")
-            on_first()
+            on_first()  # first, so that no output problem can keep the signal from working
+            _say("\nstopping: finishing up and saving state (press Ctrl-C again to quit at once)\n")
         else:
-            sys.stderr.write("\nquitting at once; the next run resumes from the last saved state\n")
+            _say("\nquitting at once; the next run resumes from the last saved state\n")
             os._exit(EXIT_INTERRUPTED)
 
     for number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(number, handle)
+
+
+def _say(text: str) -> None:
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr closed or a broken pipe: the signal still works
+        pass
