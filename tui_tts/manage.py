@@ -19,8 +19,8 @@ from tui_tts.models import Document
 from tui_tts.overrides import assembly_overrides, with_book_flags
 from tui_tts.progress import format_duration
 from tui_tts.prune import folder_bytes, megabytes, run_folder
+from tui_tts.request import resolve_run
 from tui_tts.runner import DATABASE_NAME
-from tui_tts.session import resolve_run
 from tui_tts.store import Store
 from tui_tts.store.runs import RunRecord, list_runs, load_chunks, run_settings
 

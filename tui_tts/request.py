@@ -10,6 +10,8 @@ from typing import Any
 
 from tui_tts.errors import UserError
 from tui_tts.models import Document
+from tui_tts.store import Store
+from tui_tts.store.runs import RunRecord, find_runs, list_runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +65,21 @@ def read_cover(path: Path) -> bytes:
     if not (data.startswith(b"\xff\xd8\xff") or data.startswith(b"\x89PNG\r\n\x1a\n")):
         raise UserError(f"the cover must be a JPEG or PNG image: {path}")
     return data
+
+
+async def resolve_run(store: Store, reference: str) -> RunRecord:
+    """A run by id, unique id prefix, or 'last'."""
+    if reference in {"last", "latest"}:
+        runs = await list_runs(store)
+        if not runs:
+            raise UserError("no runs yet")
+        return runs[0][0]
+    matches = await find_runs(store, reference)
+    exact = [run for run in matches if run.id == reference]
+    if exact:
+        return exact[0]
+    if not matches:
+        raise UserError(f"no run matches {reference!r} (see 'tui-tts runs')")
+    if len(matches) > 1:
+        raise UserError(f"{reference!r} matches {len(matches)} runs; give more of the id")
+    return matches[0]

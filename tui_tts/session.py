@@ -20,7 +20,7 @@ from tui_tts.errors import UserError
 from tui_tts.events import EventBus
 from tui_tts.models import Document
 from tui_tts.progress import RunStats
-from tui_tts.request import RunRequest, apply_book_flags
+from tui_tts.request import RunRequest, apply_book_flags, resolve_run
 from tui_tts.runner import (
     DATABASE_NAME,
     RunController,
@@ -32,7 +32,7 @@ from tui_tts.runner import (
     settings_changes,
 )
 from tui_tts.store import Store
-from tui_tts.store.runs import RunRecord, find_runs, list_runs, run_settings
+from tui_tts.store.runs import RunRecord, run_settings
 from tui_tts.text.loading import load_document, read_input_bytes, select_chapters
 
 
@@ -75,24 +75,6 @@ class _Target:
     @property
     def variant(self) -> dict[str, object]:
         return {"chapters": self.chapters, "front_matter": self.front_matter}
-
-
-async def resolve_run(store: Store, reference: str) -> RunRecord:
-    """A run by id, unique id prefix, or 'last'."""
-    if reference in {"last", "latest"}:
-        runs = await list_runs(store)
-        if not runs:
-            raise UserError("no runs yet")
-        return runs[0][0]
-    matches = await find_runs(store, reference)
-    exact = [run for run in matches if run.id == reference]
-    if exact:
-        return exact[0]
-    if not matches:
-        raise UserError(f"no run matches {reference!r} (see 'tui-tts runs')")
-    if len(matches) > 1:
-        raise UserError(f"{reference!r} matches {len(matches)} runs; give more of the id")
-    return matches[0]
 
 
 @asynccontextmanager
