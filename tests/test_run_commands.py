@@ -70,6 +70,7 @@ def test_resume_and_retry_by_id(tmp_path: Path) -> None:
     chunk_dir = data / "runs" / run_id / "chunks"
     first, second = sorted(chunk_dir.iterdir())[:2]
     assert "no failed chunks in run" in tui_tts("retry", run_id, "--data-dir", str(data)).stderr
+    assert json.loads(tui_tts("runs", "--data-dir", str(data), "--json").stdout)[0]["state"] == "done"  # untouched
     first.unlink()  # one chunk failed for good and left no audio; another chunk's audio vanished
     second.unlink()
     with sqlite3.connect(data / "tui-tts.db") as db:

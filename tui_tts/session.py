@@ -32,7 +32,7 @@ from tui_tts.runner import (
     settings_changes,
 )
 from tui_tts.store import Store
-from tui_tts.store.runs import RunRecord, run_settings
+from tui_tts.store.runs import RunRecord, run_settings, update_run
 from tui_tts.text.loading import load_document, read_input_bytes, select_chapters
 
 
@@ -115,8 +115,11 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
             )
         elif request.only_failed:  # retry: only what had failed for good, nothing else
             failed = [chunk for chunk in plan.todo if chunk.index in plan.failed]
-            nothing_to_do = None if failed else f"no failed chunks in run {plan.run.id}"
             controller.plan = plan = dataclasses.replace(plan, todo=failed)
+            if not failed:
+                nothing_to_do = f"no failed chunks in run {plan.run.id}"
+                update_run(store, plan.run.id, state=plan.run.state)  # as it was: nothing runs
+                await store.flush()
         stats = RunStats(len(plan.chunks), plan.done)
         spent = await store.fetchone("SELECT SUM(cost) AS spend FROM chunks WHERE run_id=?", (plan.run.id,))
         stats.spend = float(spent["spend"] or 0.0) if spent else 0.0  # what earlier sessions of this run paid
