@@ -113,3 +113,17 @@ def test_resume_opens_the_dashboard_on_a_terminal(tmp_path: Path) -> None:
         process.wait(timeout=30)
         os.close(controller)
     assert b"\x1b[?1049h" in seen, seen[-400:]  # the alternate screen: the dashboard, not plain progress
+
+
+def test_a_paid_run_refused_for_want_of_yes_is_not_left_active(tmp_path: Path) -> None:
+    book = tmp_path / "book.txt"
+    book.write_text("One sentence here. Another sentence there. " * 6, encoding="utf-8")
+    config = tmp_path / "paid.toml"  # nothing listens there: the refusal comes before any request
+    config.write_text('engine = "runpod"\n[runpod]\nendpoint_url = "http://127.0.0.1:9/v2/x"\ncost_per_second = 0.01\n')
+    data = tmp_path / "d"
+    refused = tui_tts("run", str(book), "-c", str(config), "--data-dir", str(data))
+    assert refused.returncode == 2 and "add --yes" in refused.stderr
+    assert [run["state"] for run in _runs(data)] == ["stopped"]
+    again = tui_tts("resume", "last", "-c", str(config), "--data-dir", str(data))
+    assert again.returncode == 2 and "add --yes" in again.stderr
+    assert [run["state"] for run in _runs(data)] == ["stopped"]

@@ -31,6 +31,7 @@ async def run_headless(request: RunRequest) -> int:
             return EXIT_OK
         confirm = session.cost_to_confirm()
         if confirm:
+            await session.set_aside()
             raise UserError(f"this run would cost money: {confirm}; add --yes to start it")
         estimate = session.remaining_cost()
         if estimate.paid:

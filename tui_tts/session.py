@@ -54,6 +54,12 @@ class Session:
         """What the chunks still to do should cost (zero for free engines)."""
         return estimate_cost(self.settings, sum(len(chunk.text) for chunk in self.plan.todo))
 
+    async def set_aside(self) -> None:
+        """The run will not execute now (nothing to do, or its cost was declined): not 'active', as it was before."""
+        state = self.plan.run.state if self.plan.resumed else "stopped"
+        update_run(self.controller.store, self.plan.run.id, state=state)
+        await self.controller.store.flush()
+
     def cost_to_confirm(self) -> str | None:
         """The estimate a person must accept before this run spends money, or None when it may just start."""
         estimate = self.remaining_cost()
@@ -118,13 +124,14 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
             controller.plan = plan = dataclasses.replace(plan, todo=failed)
             if not failed:
                 nothing_to_do = f"no failed chunks in run {plan.run.id}"
-                update_run(store, plan.run.id, state=plan.run.state)  # as it was: nothing runs
-                await store.flush()
         stats = RunStats(len(plan.chunks), plan.done)
         spent = await store.fetchone("SELECT SUM(cost) AS spend FROM chunks WHERE run_id=?", (plan.run.id,))
         stats.spend = float(spent["spend"] or 0.0) if spent else 0.0  # what earlier sessions of this run paid
-        yield Session(target.settings, target.input_path, document, controller, plan, stats, bus, request,
-                      nothing_to_do)  # fmt: skip
+        session = Session(target.settings, target.input_path, document, controller, plan, stats, bus, request,
+                          nothing_to_do)  # fmt: skip
+        if nothing_to_do:
+            await session.set_aside()
+        yield session
 
 
 def _new_target(request: RunRequest, settings: Settings) -> _Target:
