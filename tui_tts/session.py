@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ class Session:
     plan: RunPlan
     stats: RunStats
     bus: EventBus
-    request: RunRequest
+    request: RunRequest = field(default_factory=RunRequest)  # what was asked (for policy: --yes, retry-only)
     nothing_to_do: str | None = None  # why there is no work (a retry of a run without failed chunks)
 
     def remaining_cost(self) -> CostEstimate:
