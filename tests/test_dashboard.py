@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import itertools
 from collections.abc import AsyncIterator, Callable
@@ -21,6 +20,7 @@ from tui_tts.engines.local import LocalEngine
 from tui_tts.events import ChunkFailed, ChunkRetryScheduled, ChunkStarted, ChunkSucceeded, EventBus, LimitChanged
 from tui_tts.models import Document, Section
 from tui_tts.progress import RunStats
+from tui_tts.request import RunRequest
 from tui_tts.runner import RunController, RunPlan
 from tui_tts.session import Session, open_session
 from tui_tts.store import Store
@@ -62,10 +62,9 @@ async def live_dashboard(
         settings = {"concurrency": 4, "max_chars": 120, "retry_base_delay": 0.01, **run}
         toml.write_text('engine = "runpod"\n[run]\n' + "".join(f"{k} = {v!r}\n".replace("'", '"') for k, v in
                         settings.items()) + f'[runpod]\nendpoint_url = "{url}"\npoll_initial = 0.05\n')  # fmt: skip
-        args = argparse.Namespace(input=str(book), output=str(tmp_path / "book.wav"), config=str(toml),
-                                  data_dir=str(tmp_path / "data"), engine=None, concurrency=None, sequential=False,
-                                  max_chars=None, format=None, headless=False, fresh=False)  # fmt: skip
-        async with open_session(args) as session:
+        request = RunRequest(input=book, output=tmp_path / "book.wav", config=str(toml),
+                             data_dir=str(tmp_path / "data"))  # fmt: skip
+        async with open_session(request) as session:
             app = DashboardApp(session, cost_to_confirm=cost)
             async with app.run_test(size=(100, 30)) as pilot:
                 yield app, pilot, emulator

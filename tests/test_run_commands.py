@@ -38,7 +38,8 @@ def test_runs_show_stitch_rm(tmp_path: Path) -> None:
     book = tmp_path / "b.txt"
     book.write_text(TEXT, encoding="utf-8")
     data = str(tmp_path / "d")
-    assert tui_tts("runs", "--data-dir", data).returncode == 2  # nothing yet: a clear one-line error
+    nothing = tui_tts("runs", "--data-dir", data)  # nothing yet: said plainly, not an error
+    assert nothing.returncode == 0 and nothing.stdout.strip() == "no runs yet"
     assert tui_tts("run", str(book), "--data-dir", data, "--max-chars", "100").returncode == 0
     table = tui_tts("runs", "--data-dir", data)
     assert "done" in table.stdout and "b.txt -> " in table.stdout
@@ -69,6 +70,7 @@ def test_resume_and_retry_by_id(tmp_path: Path) -> None:
     chunk_dir = data / "runs" / run_id / "chunks"
     first, second = sorted(chunk_dir.iterdir())[:2]
     assert "no failed chunks in run" in tui_tts("retry", run_id, "--data-dir", str(data)).stderr
+    assert json.loads(tui_tts("runs", "--data-dir", str(data), "--json").stdout)[0]["state"] == "done"  # untouched
     first.unlink()  # one chunk failed for good and left no audio; another chunk's audio vanished
     second.unlink()
     with sqlite3.connect(data / "tui-tts.db") as db:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui_tts.audio.ffmpeg import Ffmpeg
+from tui_tts.audio.formats import FORMATS
 from tui_tts.audio.m4b import BookMetadata, chapter_heads
 from tui_tts.audio.seams import Pauses, plan_seams
 from tui_tts.audio.stitch import ChunkAudio, Loudness, StitchResult, stitch
@@ -101,7 +102,8 @@ async def stitch_run(
     seams = plan_seams(sections, ends_paragraph, pauses) if pauses else None
     lengths = [p.facts.duration + (seams.after[n] if seams else 0.0) for n, p in enumerate(pieces)]
     parts = split_parts(lengths, sections, ends_paragraph, settings.output.part_hours * 3600)
-    titles = await section_titles(store, run.id) if format_name == "m4b" else []
+    with_chapters = FORMATS[format_name].chapters
+    titles = await section_titles(store, run.id) if with_chapters else []
     out = settings.output
     loudness = Loudness(out.loudness, out.true_peak) if out.loudnorm else None
     results: list[StitchResult] = []
@@ -116,7 +118,7 @@ async def stitch_run(
         span = slice(part.first, part.stop)
         bus.emit(LogEmitted("info", f"stitching {part.stop - part.first} chunks into {path}"))
         book = None
-        if format_name == "m4b":
+        if with_chapters:
             continued = part.first > 0 and sections[part.first - 1] == sections[part.first]
             book = _book(run, document, titles, sections[span], (number, len(parts)), continued)
         plan = plan_seams(sections[span], ends_paragraph[span], pauses) if pauses else None
@@ -156,5 +158,11 @@ def _book(
 
 
 def _remove_chunk_audio(pieces: list[ChunkAudio]) -> None:
+    """Delete the chunk audio of a run whose output was verified; an empty chunk folder marks a run as such."""
     for piece in pieces:
         piece.path.unlink(missing_ok=True)
+    for folder in {piece.path.parent for piece in pieces}:
+        try:
+            folder.rmdir()
+        except OSError:  # something else lives there: leave it
+            pass

@@ -7,12 +7,16 @@ import asyncio
 import sys
 import typing
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from tui_tts import __version__
+from tui_tts.audio.formats import FORMAT_NAMES, known_extensions
 from tui_tts.errors import EXIT_INTERRUPTED, EXIT_USAGE, UserError
-from tui_tts.overrides import AUDIO_FORMATS
 from tui_tts.store import StoreError
+
+if TYPE_CHECKING:
+    from tui_tts.request import RunRequest
 
 
 def _positive_int(text: str) -> int:
@@ -34,21 +38,20 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="tui-tts", description="Turn long text into one finished audio file with text-to-speech.")
-    parser.add_argument("--version", action="version", version=f"tui-tts {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"tui-tts {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
 
     run = commands.add_parser("run", help="turn a text file into one audio file (resumes an unfinished run)")
-    run.add_argument("input", help="a .txt or .md file")
-    run.add_argument("-o", "--output", help="output file (default: next to the input, with the format's extension)")
+    run.add_argument("input", help="a .txt, .md or .epub file")
+    run.add_argument("-o", "--output", help="output file; its extension picks the format: "
+                     f"{known_extensions()} (default: next to the input)")  # fmt: skip
     add_common(run)
     run.add_argument("--engine", choices=["local", "runpod", "openai"], help="which text-to-speech backend to use")
     run.add_argument("--concurrency", type=_positive_int, metavar="N", help="how many chunks at once")
     run.add_argument("--sequential", action="store_true", help="one chunk at a time")
     run.add_argument("--max-chars", type=_positive_int, metavar="N", help="longest chunk, in characters")
-    run.add_argument(
-        "--format", choices=AUDIO_FORMATS, help="output format (default: from -o's extension, else config)"
-    )
+    run.add_argument("--format", choices=FORMAT_NAMES, help="output format (default: from -o's extension, else config)")
     run.add_argument("--headless", action="store_true", help="plain progress output, no dashboard")
     run.add_argument("--fresh", action="store_true", help="start over instead of resuming an unfinished run")
     run.add_argument("--yes", action="store_true", help="start a paid run without asking (headless needs it)")
@@ -94,13 +97,20 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--concurrency", type=_positive_int, metavar="N", help="how many chunks at once")
         command.add_argument("--sequential", action="store_true", help="one chunk at a time")
         command.add_argument("--yes", action="store_true", help="start a paid run without asking")
-        command.set_defaults(handler=_manage("resume_command", only_failed=name == "retry"))
+        command.add_argument("--headless", action="store_true", help="plain progress output, no dashboard")
+        command.set_defaults(handler=_resume_command, only_failed=name == "retry")
     stitch = commands.add_parser("stitch", help="join a finished run's chunks into a file (again)")
     stitch.add_argument("run", help="run id, a unique prefix of it, or 'last'")
-    stitch.add_argument("-o", "--output", help="output file; its extension picks the format")
+    stitch.add_argument("-o", "--output", help=f"output file; its extension picks the format: {known_extensions()}")
     add_common(stitch)
     add_assembly(stitch)
     stitch.set_defaults(handler=_manage("stitch_command"))
+    prune = commands.add_parser("prune", help="delete finished or stopped runs' chunk audio, and say how much it freed")
+    prune.add_argument("--older-than", type=_days, metavar="DAYS", help="runs made at least DAYS days ago")
+    prune.add_argument("--keep", type=_whole, metavar="K", help="all but the newest K runs")
+    prune.add_argument("-y", "--yes", action="store_true", help="do not ask")
+    add_common(prune)
+    prune.set_defaults(handler=_prune_command)
     remove = commands.add_parser("rm", help="delete a run and its chunk audio (asks first)")
     remove.add_argument("run", help="run id, a unique prefix of it, or 'last'")
     remove.add_argument("-y", "--yes", action="store_true", help="do not ask")
@@ -138,6 +148,32 @@ def add_assembly(command: argparse.ArgumentParser) -> None:
                        help="join chunks as they are, without trimming edges or even pauses")  # fmt: skip
 
 
+def _days(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"days must be 0 or more, got {text}")
+    return value
+
+
+def _whole(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {value}")
+    return value
+
+
+def _prune_command(args: argparse.Namespace) -> int:
+    from tui_tts.prune import prune_command
+
+    return _run_async(lambda: prune_command(args))
+
+
 def _hours(text: str) -> float:
     try:
         value = float(text)
@@ -153,13 +189,38 @@ def _run_command(args: argparse.Namespace) -> int:
         from tui_tts.chapters import list_chapters
 
         return list_chapters(args)
-    if not args.headless and sys.stdout.isatty() and sys.stdin.isatty():
+    from tui_tts.overrides import book_flags, run_overrides
+    from tui_tts.request import RunRequest
+
+    request = RunRequest(
+        input=Path(args.input), output=Path(args.output) if args.output else None, config=args.config,
+        data_dir=args.data_dir, overrides=run_overrides(args), chapters=args.chapters or "",
+        front_matter=args.include_front_matter, book=book_flags(args), fresh=args.fresh, yes=args.yes,
+    )  # fmt: skip
+    return _drive(request, args.headless)
+
+
+def _resume_command(args: argparse.Namespace) -> int:
+    """`resume RUN` and `retry RUN`: exactly that run, with the settings stored for it."""
+    from tui_tts.overrides import run_overrides
+    from tui_tts.request import RunRequest
+
+    request = RunRequest(
+        output=Path(args.output) if args.output else None, config=args.config, data_dir=args.data_dir,
+        overrides=run_overrides(args), yes=args.yes, resume=args.run, only_failed=args.only_failed,
+    )  # fmt: skip
+    return _drive(request, args.headless)
+
+
+def _drive(request: RunRequest, headless: bool) -> int:
+    """The dashboard on a terminal, plain progress otherwise."""
+    if not headless and sys.stdout.isatty() and sys.stdin.isatty():
         from tui_tts.ui.dashboard import run_dashboard
 
-        return _run_async(lambda: run_dashboard(args))
+        return _run_async(lambda: run_dashboard(request))
     from tui_tts.headless import run_headless
 
-    return _run_async(lambda: run_headless(args))
+    return _run_async(lambda: run_headless(request))
 
 
 def _doctor_command(args: argparse.Namespace) -> int:
@@ -185,6 +246,9 @@ def _run_async(make: Callable[[], Coroutine[Any, Any, int]]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from tui_tts.streams import protect_standard_streams
+
+    protect_standard_streams()  # a closed pipe must never hang a run or print a traceback
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

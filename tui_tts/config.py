@@ -10,13 +10,13 @@ from typing import Annotated, Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from tui_tts.audio.formats import FormatName
 from tui_tts.errors import ConfigError
 
 APP_NAME = "tui-tts"
 CONFIG_ENV = "TUI_TTS_CONFIG"
 DATA_DIR_ENV = "TUI_TTS_DATA_DIR"
 
-OutputFormat = Literal["mp3", "opus", "flac", "wav", "m4b"]
 EngineName = Literal["local", "runpod", "openai"]
 
 
@@ -38,7 +38,7 @@ class RunSettings(_Section):
 class OutputSettings(_Section):
     """The finished file."""
 
-    format: OutputFormat = "mp3"
+    format: FormatName = "mp3"
     bitrate: Annotated[str, Field(pattern=r"^[1-9][0-9]{0,3}k$")] = "64k"
     ffmpeg: str = ""
     keep_chunks: bool = True

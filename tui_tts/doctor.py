@@ -10,7 +10,7 @@ from collections.abc import Callable
 import httpx
 
 from tui_tts.audio.ffmpeg import find_ffmpeg
-from tui_tts.config import Settings, data_dir_for, load_settings, resolve_config_path
+from tui_tts.config import Settings, data_dir_for, default_config_path, load_settings, resolve_config_path
 from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_OK, UserError
 from tui_tts.models import Chunk
 
@@ -30,7 +30,8 @@ async def run_doctor(args: argparse.Namespace, write: Callable[[str], None] = pr
     report = _Report(write)
     path, _required = resolve_config_path(args.config)
     settings = load_settings(args.config)  # a bad config is a one-line error (exit 2) like everywhere else
-    report.line("config", True, f"{path or 'no file: built-in defaults'}; engine {settings.engine}")
+    where = f"read {path}" if path else f"no file at {default_config_path()}: built-in defaults"
+    report.line("config", True, f"{where}; engine {settings.engine}")
     try:
         ffmpeg = find_ffmpeg(settings.output.ffmpeg)
         report.line("ffmpeg", True, f"{ffmpeg.path} (from {ffmpeg.source}, version {ffmpeg.version})")

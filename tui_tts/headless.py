@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
-import dataclasses
 import sys
 
 from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, UserError
 from tui_tts.interrupts import install_interrupt_handler
 from tui_tts.progress import HeadlessProgress, format_duration
+from tui_tts.request import RunRequest
 from tui_tts.session import open_session
 
 
-async def run_headless(args: argparse.Namespace) -> int:
-    async with open_session(args) as session:
+async def run_headless(request: RunRequest) -> int:
+    async with open_session(request) as session:
         plan = session.plan
         engine = session.controller.engine.describe()
         if plan.resumed:
@@ -27,15 +26,14 @@ async def run_headless(args: argparse.Namespace) -> int:
                       "starting a new run", file=sys.stderr)  # fmt: skip
             print(f"new run {plan.run.id}: {len(plan.chunks)} chunks from {session.input_path.name}, {engine}",
                   file=sys.stderr)  # fmt: skip
-        if getattr(args, "only_failed", False):
-            failed = [chunk for chunk in plan.todo if chunk.index in plan.failed]
-            if not failed:
-                print(f"no failed chunks in run {plan.run.id}", file=sys.stderr)
-                return EXIT_OK
-            session.controller.plan = plan = dataclasses.replace(plan, todo=failed)
+        if session.nothing_to_do:
+            print(session.nothing_to_do, file=sys.stderr)
+            return EXIT_OK
+        confirm = session.cost_to_confirm()
+        if confirm:
+            await session.set_aside()
+            raise UserError(f"this run would cost money: {confirm}; add --yes to start it")
         estimate = session.remaining_cost()
-        if estimate.paid and not getattr(args, "yes", False):
-            raise UserError(f"this run would cost money: {estimate.describe()}; add --yes to start it")
         if estimate.paid:
             print(f"estimated: {estimate.describe()}", file=sys.stderr)
         progress = HeadlessProgress(session.stats)

@@ -18,20 +18,20 @@ def install_interrupt_handler(on_first: Callable[[], None]) -> None:
     signals = (signal.SIGINT, signal.SIGTERM)
 
     def handle() -> None:
-        sys.stderr.write("\nstopping: finishing up and saving state (press Ctrl-C again to quit at once)\n")
         # From now on any signal quits at once, even after the loop closed (it then resets its handlers to the
         # defaults, and a SIGTERM would end the process with 143).
         for number in signals:
             loop.remove_signal_handler(number)
             signal.signal(number, _quit_at_once)
-        on_first()
+        on_first()  # first, so that no output problem can keep the signal from working
+        _say("\nstopping: finishing up and saving state (press Ctrl-C again to quit at once)\n")
 
     for number in signals:
         loop.add_signal_handler(number, handle)
 
 
 def _quit_at_once(_number: int, _frame: object) -> None:
-    sys.stderr.write("\nquitting at once; the next run resumes from the last saved state\n")
+    _say("\nquitting at once; the next run resumes from the last saved state\n")
     os._exit(EXIT_INTERRUPTED)
 
 
@@ -55,3 +55,11 @@ def interruptible() -> Iterator[Callable[[], bool]]:
             loop = asyncio.get_running_loop()
             for number in (signal.SIGINT, signal.SIGTERM):
                 loop.remove_signal_handler(number)
+
+
+def _say(text: str) -> None:
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except (OSError, ValueError):  # stderr closed or a broken pipe: the signal still works
+        pass

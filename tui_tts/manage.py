@@ -13,17 +13,20 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+from tui_tts.audio.formats import FORMATS, format_of
 from tui_tts.config import Settings, data_dir_for, load_settings
 from tui_tts.errors import EXIT_INTERRUPTED, EXIT_OK, UserError
 from tui_tts.interrupts import interruptible
 from tui_tts.models import Document
 from tui_tts.overrides import assembly_overrides, with_book_flags
 from tui_tts.progress import format_duration
+from tui_tts.prune import folder_bytes, megabytes, run_folder
+from tui_tts.request import resolve_run
 from tui_tts.runner import DATABASE_NAME
 from tui_tts.store import Store
 from tui_tts.store.ownership import acquire as acquire_run
 from tui_tts.store.ownership import creation_lock, with_live_state
-from tui_tts.store.runs import RunRecord, find_runs, list_runs, load_chunks, run_settings
+from tui_tts.store.runs import RunRecord, list_runs, load_chunks, run_settings
 
 
 @asynccontextmanager
@@ -36,39 +39,29 @@ async def opened_store(args: argparse.Namespace) -> AsyncIterator[tuple[Settings
         yield settings, data_dir, store
 
 
-async def resolve_run(store: Store, reference: str) -> RunRecord:
-    """A run by id, unique id prefix, or 'last'."""
-    if reference in {"last", "latest"}:
-        runs = await list_runs(store)
-        if not runs:
-            raise UserError("no runs yet")
-        return runs[0][0]
-    matches = await find_runs(store, reference)
-    exact = [run for run in matches if run.id == reference]
-    if exact:
-        return exact[0]
-    if not matches:
-        raise UserError(f"no run matches {reference!r} (see 'tui-tts runs')")
-    if len(matches) > 1:
-        raise UserError(f"{reference!r} matches {len(matches)} runs; give more of the id")
-    return matches[0]
-
-
 async def runs_command(args: argparse.Namespace) -> int:
-    async with opened_store(args) as (_settings, data_dir, store):
-        rows = await list_runs(store)
-    listing = [_run_summary(with_live_state(data_dir, run), counts) for run, counts in rows]
+    settings = load_settings(args.config)
+    data_dir = data_dir_for(settings, args.data_dir)
+    rows = []
+    if (data_dir / DATABASE_NAME).exists():
+        async with Store(data_dir / DATABASE_NAME) as store:
+            rows = await list_runs(store)
+    listing = [{**_run_summary(with_live_state(data_dir, run), counts),
+                "size_bytes": folder_bytes(run_folder(data_dir, run.id))} for run, counts in rows]  # fmt: skip
     if args.json:
         print(json.dumps(listing, indent=2))
         return EXIT_OK
     if not listing:
         print("no runs yet")
         return EXIT_OK
-    print(f"{'ID':<23} {'STATE':<11} {'DONE':>11} {'FAILED':>6}  {'CREATED':<16}  INPUT -> OUTPUT")
+    print(f"{'ID':<23} {'STATE':<11} {'DONE':>11} {'FAILED':>6} {'SIZE':>9}  {'CREATED':<16}  INPUT -> OUTPUT")
     for item in listing:
         done = f"{item['done']}/{item['total']}"
-        print(f"{item['id']:<23} {item['state']:<11} {done:>11} {item['failed']:>6}  {item['created']:<16}  "
-              f"{Path(item['input']).name} -> {item['output']}")  # fmt: skip
+        size = megabytes(item["size_bytes"])
+        print(f"{item['id']:<23} {item['state']:<11} {done:>11} {item['failed']:>6} {size:>9}  "
+              f"{item['created']:<16}  {Path(item['input']).name} -> {item['output']}")  # fmt: skip
+    total = sum(int(item["size_bytes"]) for item in listing)
+    print(f"{len(listing)} run(s), {megabytes(total)} of chunk audio ('tui-tts prune' frees it)")
     return EXIT_OK
 
 
@@ -128,30 +121,6 @@ async def show_command(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-async def resume_command(args: argparse.Namespace, only_failed: bool) -> int:
-    """Continue a run by id with the settings it was made with (the engine's endpoint and key from the config)."""
-    from tui_tts.headless import run_headless
-    from tui_tts.runner import run_identity
-
-    async with opened_store(args) as (_settings, _data_dir, store):
-        run = await resolve_run(store, args.run)
-        stored = await run_settings(store, run.id)
-    input_path = Path(run.input_path)
-    if not input_path.is_file():
-        raise UserError(f"run {run.id}: its input file is gone: {input_path}")
-    if run_identity(input_path.read_bytes(), load_settings(args.config))[0] != run.input_hash:
-        raise UserError(f"run {run.id}: its input file changed since; use 'tui-tts run' to start a new run")
-    engine = str(stored.get("engine", "local"))
-    overrides: dict[str, Any] = {"engine": engine, "run": {"max_chars": stored.get("max_chars", 400)},
-                                 engine: stored.get(engine, {})}  # fmt: skip
-    namespace = argparse.Namespace(
-        input=str(input_path), output=args.output or run.output_path, config=args.config, data_dir=args.data_dir,
-        engine=None, concurrency=args.concurrency, sequential=args.sequential, max_chars=None, format=None,
-        headless=True, fresh=False, settings_overrides=overrides, only_failed=only_failed, yes=args.yes,
-    )  # fmt: skip
-    return await run_headless(namespace)
-
-
 async def stitch_command(args: argparse.Namespace) -> int:
     from tui_tts.assemble import stitch_run
     from tui_tts.audio.ffmpeg import find_ffmpeg
@@ -162,14 +131,14 @@ async def stitch_command(args: argparse.Namespace) -> int:
         run = await resolve_run(store, args.run)
         ownership = acquire_run(data_dir, run.id, doing="; stop it first")  # held until this returns (or dies)
         output = Path(args.output) if args.output else Path(run.output_path)
-        format_name = output.suffix.lower().lstrip(".") or run.output_format
-        if format_name not in {"mp3", "opus", "flac", "wav", "m4b"}:
-            raise UserError(f"unknown output format {format_name!r}: use .mp3, .opus, .flac, .wav or .m4b")
+        format_name = format_of(output) if args.output else run.output_format
+        if format_name is None:
+            raise UserError(f"the output {output} has no extension, so no format: add one")
         check_output_path(output, Path(run.input_path))
         ffmpeg = find_ffmpeg(settings.output.ffmpeg)
         records = await load_chunks(store, run.id)
         document = None
-        if format_name == "m4b":  # the title, author and cover come from the book itself, when it is still there
+        if FORMATS[format_name].chapters:  # title, author and cover come from the book itself, when it is still there
             from tui_tts.text.loading import load_document
 
             try:

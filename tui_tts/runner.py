@@ -35,6 +35,7 @@ from tui_tts.store.runs import (
     RunRecord,
     create_run,
     find_run,
+    get_run,
     latest_settings_for_input,
     load_chunks,
     update_run,
@@ -59,6 +60,7 @@ class RunPlan:
     adopted: int
     changed: tuple[str, ...] = ()  # when a new run started because settings differ from the last run of this input
     failed: frozenset[int] = frozenset()  # chunks that had failed for good before this start
+    chunks_removed: bool = False  # a finished run whose chunk audio was removed (output.keep_chunks = false)
 
 
 @dataclass
@@ -97,6 +99,8 @@ def settings_changes(old: dict[str, object], new: dict[str, object], prefix: str
         name = f"{prefix}{key}"
         if isinstance(before, dict) and isinstance(after, dict):
             changes += settings_changes(before, after, name + ".")
+        elif isinstance(before, dict) or isinstance(after, dict):
+            continue  # the section of an engine used on one side only: the 'engine' line says it
         elif before != after:
             changes.append(f"{name}: {before!r} -> {after!r}")
     return changes
@@ -178,16 +182,23 @@ class RunController:
         output: Path,
         fresh: bool = False,
         variant: dict[str, object] | None = None,
+        run_id: str | None = None,
     ) -> RunPlan:
         """Find the run this input and these settings already have (unless fresh), or create it; reconcile disk.
 
         `variant` holds choices that change what is read (e.g. the chapters selected); they are part of the identity.
+        `run_id` continues exactly that run (its identity was checked by the caller), never another.
         """
         self.document = document
         variant = {key: value for key, value in (variant or {}).items() if value}
         input_hash, run_key = run_identity(input_bytes, self.settings, variant)
         async with creation_lock(self.data_dir):  # two processes starting at once find one run, and one owner
-            existing = None if fresh else await find_run(self.store, run_key)
+            if run_id is not None:
+                existing = await get_run(self.store, run_id)
+                if existing is None:
+                    raise InputError(f"no run {run_id!r}")
+            else:
+                existing = None if fresh else await find_run(self.store, run_key)
             if existing is None:
                 chunks = chunk_document(document, self.settings.run.max_chars)
                 if not chunks:
@@ -208,7 +219,11 @@ class RunController:
                 self.plan = RunPlan(run, chunks, list(chunks), {}, {}, False, 0, 0, tuple(changed))
             else:
                 self.ownership = acquire_run(self.data_dir, existing.id)  # or refuse: another process runs it
-        if existing is not None:
+        if existing is not None and existing.state == "done" and not self.chunk_dir_for(existing.id).is_dir():
+            # Finished, and its chunk audio removed once the output was verified: nothing to redo or to join again.
+            chunks = [record.chunk for record in await load_chunks(self.store, existing.id)]
+            self.plan = RunPlan(existing, chunks, [], {}, {}, True, len(chunks), 0, chunks_removed=True)
+        elif existing is not None:
             update_run(self.store, existing.id, output_path=str(output.resolve()),
                        output_format=self.settings.output.format, state="active")  # fmt: skip
             run = dataclasses.replace(

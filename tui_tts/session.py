@@ -1,23 +1,38 @@
-"""The one factory: from CLI arguments to a prepared run (config, input, store, engine, ffmpeg, controller)."""
+"""The one factory, from a RunRequest to a prepared run, and the run policy both front ends share.
+
+Policy: which run to continue and with which stored settings, retry-only, and whether a paid run must be confirmed.
+"""
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from tui_tts.audio.ffmpeg import find_ffmpeg
 from tui_tts.config import Settings, data_dir_for, load_settings
 from tui_tts.cost import CostEstimate, estimate_cost
 from tui_tts.engines.factory import build_engine
+from tui_tts.errors import UserError
 from tui_tts.events import EventBus
 from tui_tts.models import Document
-from tui_tts.overrides import run_overrides, with_book_flags
 from tui_tts.progress import RunStats
-from tui_tts.runner import DATABASE_NAME, RunController, RunPlan, check_output_path, default_output_path
+from tui_tts.request import RunRequest, apply_book_flags, resolve_run
+from tui_tts.runner import (
+    DATABASE_NAME,
+    RunController,
+    RunPlan,
+    audio_settings,
+    check_output_path,
+    default_output_path,
+    run_identity,
+    settings_changes,
+)
 from tui_tts.store import Store
+from tui_tts.store.runs import RunRecord, run_settings, update_run
 from tui_tts.text.loading import load_document, read_input_bytes, select_chapters
 
 
@@ -32,42 +47,131 @@ class Session:
     plan: RunPlan
     stats: RunStats
     bus: EventBus
+    request: RunRequest = field(default_factory=RunRequest)  # what was asked (for policy: --yes, retry-only)
+    nothing_to_do: str | None = None  # why there is no work (a retry of a run without failed chunks)
 
     def remaining_cost(self) -> CostEstimate:
         """What the chunks still to do should cost (zero for free engines)."""
         return estimate_cost(self.settings, sum(len(chunk.text) for chunk in self.plan.todo))
 
+    async def set_aside(self) -> None:
+        """The run will not execute now (nothing to do, or its cost was declined): not 'active', as it was before."""
+        state = self.plan.run.state if self.plan.resumed else "stopped"
+        update_run(self.controller.store, self.plan.run.id, state=state)
+        await self.controller.store.flush()
+
+    def cost_to_confirm(self) -> str | None:
+        """The estimate a person must accept before this run spends money, or None when it may just start."""
+        estimate = self.remaining_cost()
+        return estimate.describe() if estimate.paid and not self.request.yes else None
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """What exactly will be read, with which settings, into which file."""
+
+    settings: Settings
+    input_path: Path
+    input_bytes: bytes
+    chapters: str
+    front_matter: bool
+    output: Path
+    run: RunRecord | None = None  # the run to continue, by id
+
+    @property
+    def variant(self) -> dict[str, object]:
+        return {"chapters": self.chapters, "front_matter": self.front_matter}
+
 
 @asynccontextmanager
-async def open_session(args: argparse.Namespace) -> AsyncIterator[Session]:
+async def open_session(request: RunRequest) -> AsyncIterator[Session]:
     """Validate everything that can be checked before paying for any synthesis, then prepare the run."""
-    settings = load_settings(args.config, run_overrides(args))
-    input_path = Path(args.input)
-    input_bytes = read_input_bytes(input_path)
-    include_front_matter = bool(getattr(args, "include_front_matter", False))
-    document = with_book_flags(load_document(input_path, input_bytes, include_front_matter), args)
-    chapters = getattr(args, "chapters", None) or ""
-    if chapters:
-        document = select_chapters(document, chapters)
-    output = Path(args.output) if args.output else default_output_path(input_path, settings.output.format)
-    check_output_path(output, input_path)
-    ffmpeg = find_ffmpeg(settings.output.ffmpeg)
-    data_dir = data_dir_for(settings, args.data_dir)
-    engine = build_engine(settings)
-    bus = EventBus()
+    base = load_settings(request.config, dict(request.overrides))
+    data_dir = data_dir_for(base, request.data_dir)
+    database = data_dir / DATABASE_NAME
     controller: RunController | None = None
     try:  # prepare() takes the run's owner lock; it is held until the store is closed (its last state saved)
-        async with Store(data_dir / DATABASE_NAME) as store:
-            controller = RunController(settings, store, engine, ffmpeg, data_dir, bus)
-            variant = {"chapters": chapters, "front_matter": include_front_matter}
-            plan = await controller.prepare(
-                input_path, input_bytes, document, output, fresh=args.fresh, variant=variant
-            )
+        async with AsyncExitStack() as stack:
+            store: Store | None = None
+            if request.resume is None:
+                target = _new_target(request, base)
+            else:
+                if not database.exists():
+                    raise UserError(f"no runs yet in {data_dir}")
+                store = await stack.enter_async_context(Store(database))
+                target = await _stored_target(request, store)
+            document = load_document(target.input_path, target.input_bytes, target.front_matter)
+            document = apply_book_flags(document, request.book)
+            if target.chapters:
+                document = select_chapters(document, target.chapters)
+            check_output_path(target.output, target.input_path)
+            ffmpeg = find_ffmpeg(target.settings.output.ffmpeg)
+            engine = build_engine(target.settings)
+            stack.push_async_callback(engine.aclose)
+            if store is None:  # created only now that everything that can be checked first was
+                store = await stack.enter_async_context(Store(database))
+            bus = EventBus()
+            controller = RunController(target.settings, store, engine, ffmpeg, data_dir, bus)
+            plan = await controller.prepare(target.input_path, target.input_bytes, document, target.output,
+                                            fresh=request.fresh, variant=target.variant,
+                                            run_id=target.run.id if target.run else None)  # fmt: skip
+            nothing_to_do = None
+            if plan.chunks_removed:
+                nothing_to_do = (
+                    f"run {plan.run.id} is already finished: {plan.run.output_path}; its chunk audio was removed "
+                    "(output.keep_chunks = false), so it cannot be joined again; add --fresh to make it anew"
+                )
+            elif request.only_failed:  # retry: only what had failed for good, nothing else
+                failed = [chunk for chunk in plan.todo if chunk.index in plan.failed]
+                controller.plan = plan = dataclasses.replace(plan, todo=failed)
+                if not failed:
+                    nothing_to_do = f"no failed chunks in run {plan.run.id}"
             stats = RunStats(len(plan.chunks), plan.done)
             spent = await store.fetchone("SELECT SUM(cost) AS spend FROM chunks WHERE run_id=?", (plan.run.id,))
             stats.spend = float(spent["spend"] or 0.0) if spent else 0.0  # what earlier sessions of this run paid
-            yield Session(settings, input_path, document, controller, plan, stats, bus)
+            session = Session(target.settings, target.input_path, document, controller, plan, stats, bus, request,
+                              nothing_to_do)  # fmt: skip
+            if nothing_to_do:
+                await session.set_aside()
+            yield session
     finally:
         if controller is not None:
             controller.release()
-        await engine.aclose()
+
+
+def _new_target(request: RunRequest, settings: Settings) -> _Target:
+    if request.input is None:
+        raise UserError("no input file given")
+    output = request.output or default_output_path(request.input, settings.output.format)
+    return _Target(settings, request.input, read_input_bytes(request.input), request.chapters,
+                   request.front_matter, output)  # fmt: skip
+
+
+async def _stored_target(request: RunRequest, store: Store) -> _Target:
+    """The run named by the request, with the settings stored for it; refused when the config no longer matches."""
+    assert request.resume is not None
+    run = await resolve_run(store, request.resume)
+    stored = await run_settings(store, run.id)
+    input_path = Path(run.input_path)
+    if not input_path.is_file():
+        raise UserError(f"run {run.id}: its input file is gone: {input_path}")
+    input_bytes = read_input_bytes(input_path)
+    # What was chosen by flags when the run was made comes from the run; the rest (engine section) from the config.
+    overrides: dict[str, Any] = {key: dict(value) if isinstance(value, dict) else value
+                                 for key, value in request.overrides.items()}  # fmt: skip
+    overrides["engine"] = stored.get("engine", "local")
+    overrides["run"] = {**overrides.get("run", {}), "max_chars": stored.get("max_chars", 400)}
+    if request.output is None:
+        overrides["output"] = {**overrides.get("output", {}), "format": run.output_format}
+    settings = load_settings(request.config, overrides)
+    target = _Target(settings, input_path, input_bytes, str(stored.get("chapters") or ""),
+                     bool(stored.get("front_matter")), request.output or Path(run.output_path), run)  # fmt: skip
+    variant = {key: value for key, value in target.variant.items() if value}
+    input_hash, run_key = run_identity(input_bytes, settings, variant)
+    if input_hash != run.input_hash:
+        raise UserError(f"run {run.id}: its input file changed since; use 'tui-tts run' to start a new run")
+    if run_key != run.run_key:
+        changes = settings_changes(stored, {**audio_settings(settings), **variant}) or ["settings stored differently"]
+        raise UserError(f"run {run.id} was made with other settings than the config gives now ({'; '.join(changes)}); "
+                        "put them back to resume it, or start a new run with 'tui-tts run'")  # fmt: skip
+    return target

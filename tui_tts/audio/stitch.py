@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui_tts.audio.ffmpeg import Ffmpeg, image_decodes, run_ffmpeg
+from tui_tts.audio.formats import FORMATS, FormatSpec
 from tui_tts.audio.m4b import BookMetadata, cover_file, m4b_arguments, timed_chapters, verify_m4b, write_ffmetadata
 from tui_tts.audio.probe import EXTENSIONS, AudioError, probe_file
 from tui_tts.audio.seams import SeamPlan
@@ -28,27 +29,6 @@ class ChunkAudio:
     path: Path
     facts: AudioFacts
 
-
-@dataclass(frozen=True, slots=True)
-class OutputFormat:
-    name: str
-    muxer: str
-    copyable: frozenset[str]  # chunk codecs that can be stream-copied into this format
-    encode: tuple[str, ...]  # ffmpeg codec arguments for the encode path; "{bitrate}" is filled in
-    extra: tuple[str, ...] = ()
-
-
-FORMATS = {
-    "mp3": OutputFormat("mp3", "mp3", frozenset({"mp3"}), ("-c:a", "libmp3lame", "-b:a", "{bitrate}")),
-    "opus": OutputFormat("opus", "ogg", frozenset(), ("-c:a", "libopus", "-b:a", "{bitrate}")),
-    "flac": OutputFormat("flac", "flac", frozenset({"flac"}), ("-c:a", "flac")),
-    "wav": OutputFormat(
-        "wav", "wav", frozenset({"pcm_s16le", "pcm_s24le", "pcm_s32le", "pcm_f32le", "pcm_u8"}),
-        ("-c:a", "pcm_s16le"), ("-rf64", "auto"),
-    ),
-    # Separately encoded AAC chunks each carry their own priming: an audiobook is always one encode.
-    "m4b": OutputFormat("m4b", "mp4", frozenset(), ("-c:a", "aac", "-b:a", "{bitrate}"), ("-movflags", "+faststart")),
-}  # fmt: skip
 
 # How to re-encode one odd chunk so that it matches the majority's stream parameters.
 _NORMALIZE_CODEC = {
@@ -104,7 +84,7 @@ def write_concat_list(paths: Sequence[Path], list_path: Path, header_only_probe:
                 handle.write("option probesize 4096\noption analyzeduration 0\n")
 
 
-def plan_copy(chunks: Sequence[ChunkAudio], target: OutputFormat) -> bool:
+def plan_copy(chunks: Sequence[ChunkAudio], target: FormatSpec) -> bool:
     """Stream copy only when every chunk shares one stream layout and the target can hold that codec."""
     keys = {chunk.facts.stream_key for chunk in chunks}
     return len(keys) == 1 and next(iter(keys))[0] in target.copyable
@@ -158,7 +138,7 @@ async def stitch(
         raise FfmpegError(f"{len(missing)} chunk audio file(s) are missing, e.g. {missing[0]}")
     work_dir.mkdir(parents=True, exist_ok=True)
     target = FORMATS[format_name]
-    if format_name == "m4b":
+    if target.chapters:
         book = book or BookMetadata(output.stem)
     _codec, rate, channels = majority_key(chunks)
     estimate = sum(chunk.facts.duration for chunk in chunks) + (sum(seams.after) + seams.start if seams else 0.0)
@@ -204,12 +184,12 @@ async def stitch(
     return StitchResult(output, duration, output.stat().st_size, copied, normalized, starts)
 
 
-def _codec_args(target: OutputFormat, bitrate: str) -> list[str]:
+def _codec_args(target: FormatSpec, bitrate: str) -> list[str]:
     return [arg.replace("{bitrate}", bitrate) for arg in target.encode]
 
 
 async def _concat_list(
-    ffmpeg: Ffmpeg, chunks: Sequence[ChunkAudio], target: OutputFormat, work_dir: Path, filtering: bool
+    ffmpeg: Ffmpeg, chunks: Sequence[ChunkAudio], target: FormatSpec, work_dir: Path, filtering: bool
 ) -> tuple[Path, bool, int]:
     """The concat list (odd chunks converted to match the rest first), and whether the join can be a stream copy."""
     key = majority_key(chunks)

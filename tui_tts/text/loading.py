@@ -44,10 +44,15 @@ def load_document(path: Path, data: bytes | None = None, include_front_matter: b
         sections = markdown_sections(text, title)
     else:
         sections = [Section(title=title, text=normalize_paragraphs(text))]
-    sections = [section for section in sections if section.text.strip()]
+    sections = [section for section in sections if is_speakable(section.text)]
     if not sections:
-        raise InputError(f"input file has no speakable text: {path}")
+        raise InputError(f"input file has no speakable text (no letters or digits): {path}")
     return Document(title=title, sections=tuple(sections))
+
+
+def is_speakable(text: str) -> bool:
+    """Text with at least one letter or digit, in any script; punctuation, symbols and emoji alone are not read."""
+    return any(char.isalnum() for char in text)
 
 
 def select_chapters(document: Document, selection: str) -> Document:
@@ -60,6 +65,8 @@ def select_chapters(document: Document, selection: str) -> Document:
             start, end = int(first), int(last or first)
         except ValueError:
             raise InputError(f"--chapters {selection!r}: use numbers and ranges like 3-7 or 1,4,9-10") from None
+        if start > end:
+            raise InputError(f"--chapters {selection!r}: the range {part} is reversed; write it {end}-{start}")
         if not 1 <= start <= end <= count:
             raise InputError(f"--chapters {selection!r}: the book has chapters 1 to {count}")
         wanted.update(range(start, end + 1))

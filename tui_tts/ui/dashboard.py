@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import argparse
+import sys
 
+from tui_tts.errors import EXIT_OK
+from tui_tts.request import RunRequest
 from tui_tts.session import open_session
 from tui_tts.ui.app import DashboardApp
 
 
-async def run_dashboard(args: argparse.Namespace) -> int:
-    async with open_session(args) as session:
-        estimate = session.remaining_cost()
-        confirm = estimate.describe() if estimate.paid and not getattr(args, "yes", False) else None
-        app = DashboardApp(session, cost_to_confirm=confirm)
+async def run_dashboard(request: RunRequest) -> int:
+    async with open_session(request) as session:
+        if session.nothing_to_do:
+            print(session.nothing_to_do, file=sys.stderr)
+            return EXIT_OK
+        app = DashboardApp(session, cost_to_confirm=session.cost_to_confirm())
         code = await app.run_async()
         return app.exit_code if code is None else int(code)

@@ -1,0 +1,76 @@
+"""A closed stdout or stderr never hangs a run or prints a traceback, and signals always work."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.test_cli import REPO, SAMPLE, chunk_states, tui_tts
+from tui_tts.audio.probe import probe_file
+
+
+def _closed_pipe() -> int:
+    """The write end of a pipe whose reader is already gone: every write to it fails with EPIPE."""
+    reader, writer = os.pipe()
+    os.close(reader)
+    return writer
+
+
+def _spawn(*args: str, stdout: int, stderr: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "tui_tts", *args], stdout=stdout, stderr=stderr, cwd=REPO)
+
+
+def test_runs_into_a_closed_pipe_prints_no_traceback(tmp_path: Path) -> None:
+    book = tmp_path / "b.txt"
+    book.write_text("Hello there. A short text.", encoding="utf-8")
+    data = str(tmp_path / "d")
+    for _ in range(2):
+        assert tui_tts("run", str(book), "--data-dir", data, "--fresh").returncode == 0
+    writer = _closed_pipe()
+    errors = tmp_path / "stderr.txt"
+    with errors.open("wb") as handle:
+        process = _spawn("runs", "--data-dir", data, stdout=writer, stderr=handle.fileno())
+        os.close(writer)
+        process.wait(timeout=60)
+    assert errors.read_text() == "", errors.read_text()
+    assert process.returncode == 0
+
+
+def test_a_run_piped_into_head_finishes(tmp_path: Path) -> None:
+    """`tui-tts run ... 2>&1 | head -1`: the reader goes away after the first line; the run still finishes."""
+    output = tmp_path / "out.mp3"
+    reader, writer = os.pipe()
+    process = _spawn("run", str(SAMPLE), "--headless", "-o", str(output), "--data-dir", str(tmp_path / "d"),
+                     stdout=writer, stderr=writer)  # fmt: skip
+    os.close(writer)
+    with os.fdopen(reader, "rb") as head:
+        assert head.readline().startswith(b"new run ")
+    assert process.wait(timeout=240) == 0
+    assert probe_file(output).duration > 60
+
+
+def test_signals_work_with_the_outputs_closed(tmp_path: Path) -> None:
+    book = tmp_path / "book.txt"
+    book.write_text(SAMPLE.read_text(encoding="utf-8") * 10, encoding="utf-8")
+    data = tmp_path / "d"
+    writer = _closed_pipe()
+    process = _spawn("run", str(book), "--headless", "--sequential", "--max-chars", "120", "--format", "wav",
+                     "--data-dir", str(data), stdout=writer, stderr=writer)  # fmt: skip
+    os.close(writer)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if (data / "tui-tts.db").exists() and chunk_states(data).get("done", 0) >= 3:
+                break
+        except sqlite3.OperationalError:
+            pass
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 130
+    states = chunk_states(data)
+    assert states.get("done", 0) >= 3 and states.get("running", 0) == 0

@@ -1,0 +1,85 @@
+"""Disk use of runs: each run's size, and `tui-tts prune` to free the chunk audio of old or surplus runs."""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from tui_tts.errors import EXIT_OK, UserError
+from tui_tts.store.ownership import RunOwnership, run_owner, try_acquire
+from tui_tts.store.runs import RunRecord, list_runs
+
+DAY = 86400.0
+
+
+def run_folder(data_dir: Path, run_id: str) -> Path:
+    return data_dir / "runs" / run_id
+
+
+def folder_bytes(folder: Path) -> int:
+    """What a run's folder holds on disk (chunk audio, stitch leftovers), in bytes; 0 when it is gone."""
+    total = 0
+    for path in folder.rglob("*") if folder.is_dir() else ():
+        try:
+            if path.is_file():
+                total += path.stat().st_size
+        except OSError:  # removed while counting
+            continue
+    return total
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB"
+
+
+def is_live(data_dir: Path, run: RunRecord) -> bool:
+    """A run a live process owns (its owner lock is held), whatever its recorded state says."""
+    return run_owner(data_dir, run.id) is not None
+
+
+async def prune_command(args: argparse.Namespace) -> int:
+    from tui_tts.manage import opened_store
+
+    if args.older_than is None and args.keep is None:
+        raise UserError("say which runs to prune: --older-than DAYS, --keep K (the newest K stay), or both")
+    async with opened_store(args) as (_settings, data_dir, store):
+        runs = [run for run, _counts in await list_runs(store)]  # newest first
+        now = time.time()
+        candidates = [run for position, run in enumerate(runs)
+                      if (args.keep is None or position >= args.keep)
+                      and (args.older_than is None or now - run.created_at >= args.older_than * DAY)]  # fmt: skip
+        live = [run for run in candidates if is_live(data_dir, run)]
+        chosen = [run for run in candidates if run not in live]
+        kept = f"; {len(live)} live run(s) kept (a run a process is still writing is never pruned)" if live else ""
+        if not chosen:
+            print(f"nothing to prune{kept}")
+            return EXIT_OK
+        sizes = {run.id: folder_bytes(run_folder(data_dir, run.id)) for run in chosen}
+        total = sum(sizes.values())
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UserError(f"refusing to prune {len(chosen)} run(s) ({megabytes(total)}) without --yes "
+                                "(there is no terminal to ask)")  # fmt: skip
+            answer = input(f"prune {len(chosen)} run(s) and their chunk audio ({megabytes(total)})? [y/N] ")
+            if answer.strip().lower() not in {"y", "yes"}:
+                print("kept")
+                return EXIT_OK
+        held: list[RunOwnership] = []
+        for run in chosen:  # each run is owned while it is deleted, so none can start meanwhile
+            ownership = try_acquire(data_dir, run.id)
+            if ownership is None:
+                sizes.pop(run.id)
+                continue
+            held.append(ownership)
+            store.write("DELETE FROM runs WHERE id=?", (run.id,))
+        await store.flush()
+    for ownership in held:
+        shutil.rmtree(run_folder(data_dir, ownership.run_id), ignore_errors=True)
+        ownership.release()
+    chosen = [run for run in chosen if run.id in sizes]
+    total = sum(sizes.values())
+    print(f"pruned {len(chosen)} run(s), freed {megabytes(total)}; their output files were kept{kept}")
+    return EXIT_OK
