@@ -149,6 +149,12 @@ class ChunkGrid(ScrollView, can_focus=True):
     def on_resize(self, _event: events.Resize) -> None:
         self._relayout()
 
+    def notify_style_update(self) -> None:
+        """A theme change restyles the widget: rows cached in the old colours must be drawn again."""
+        super().notify_style_update()
+        self._cache.clear()
+        self.refresh()
+
     # ----- rendering -----
 
     def render_line(self, y: int) -> Strip:
@@ -223,7 +229,10 @@ class ChunkGrid(ScrollView, can_focus=True):
         self.post_message(self.ChunkSelected(self.cursor))
 
     def on_click(self, event: events.Click) -> None:
-        index = self.cells.index_at(self.scroll_offset.y + event.y, event.x)
+        offset = event.get_content_offset(self)  # inside the border: the widget's own offset counts the border
+        if offset is None:
+            return
+        index = self.cells.index_at(self.scroll_offset.y + offset.y, offset.x)
         if index is not None:
             self._place_cursor(index)
             if event.chain >= 2:
