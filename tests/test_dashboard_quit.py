@@ -208,7 +208,7 @@ def test_closing_the_terminal_stops_the_run_gracefully(tmp_path: Path, endpoint:
 def test_leaving_a_finished_run_says_where_the_output_is(tmp_path: Path, endpoint: str) -> None:
     terminal = open_dashboard(tmp_path, endpoint, concurrency=16)
     try:
-        wait_until(lambda: terminal.output.exists() and terminal.run_state() == "finished", 120)
+        wait_until(lambda: terminal.output.exists() and terminal.run_state() == "done", 120)
         time.sleep(0.3)
         terminal.send(b"q")
         code = terminal.wait_exit()

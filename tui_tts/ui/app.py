@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import sys
+import termios
 import time
 from collections import deque
 from pathlib import Path
@@ -12,6 +15,7 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.drivers._writer_thread import WriterThread
 from textual.theme import Theme
 from textual.widgets import Footer, RichLog
 
@@ -54,6 +58,17 @@ from tui_tts.ui.screens import (
 from tui_tts.ui.theme_state import load_theme, save_theme
 
 LOG_LINES = 2000
+
+
+def terminal_gone() -> bool:
+    """True when the controlling terminal has hung up (its window closed): asking it anything fails."""
+    try:
+        termios.tcgetattr(sys.__stdin__.fileno() if sys.__stdin__ else 0)
+    except (OSError, termios.error, ValueError):
+        return True
+    return False
+
+
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)  # kill, a closed terminal, kill -INT
 _STATE_OF = {ChunkStarted: ChunkState.RUNNING, ChunkSucceeded: ChunkState.DONE, ChunkRetryScheduled: ChunkState.RETRY,
              ChunkFailed: ChunkState.FAILED, ChunkCancelled: ChunkState.QUEUED}  # fmt: skip
@@ -408,10 +423,29 @@ class DashboardApp(App[int]):
         """SIGTERM, SIGHUP and SIGINT go through the graceful stop, so Textual's driver restores the terminal."""
         loop = asyncio.get_running_loop()
         for number in STOP_SIGNALS:
+            handler = self.on_hangup if number == signal.SIGHUP else self.stop_gracefully
             try:
-                loop.add_signal_handler(number, self.stop_gracefully)
+                loop.add_signal_handler(number, handler)
             except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests), or no signals
                 return
+
+    def on_hangup(self) -> None:
+        """SIGHUP: when the terminal is really gone, what Textual still writes goes to /dev/null (a write to a
+        hung-up terminal fails, kills Textual's writer thread and then blocks the exit); then stop gracefully."""
+        if not terminal_gone():
+            self.stop_gracefully()
+            return
+        null = os.open(os.devnull, os.O_RDWR)
+        for descriptor in (0, 1, 2):
+            os.dup2(null, descriptor)
+        os.close(null)
+        driver = self._driver
+        writer = getattr(driver, "_writer_thread", None)
+        if isinstance(writer, WriterThread) and not writer.is_alive():
+            fresh = WriterThread(sys.__stderr__)  # type: ignore[arg-type]
+            fresh.start()
+            setattr(driver, "_writer_thread", fresh)  # noqa: B010 (Textual keeps it private; no public way to swap)
+        self.stop_gracefully()
 
     def remove_signal_handlers(self) -> None:
         loop = asyncio.get_running_loop()
