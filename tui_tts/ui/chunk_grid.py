@@ -47,7 +47,7 @@ class ChunkGrid(ScrollView, can_focus=True):
         Binding("down", "move_rows(1)", "Down", show=False),
         Binding("home", "jump(0)", "First", show=False),
         Binding("end", "jump(-1)", "Last", show=False),
-        Binding("enter", "open", "Details", id="details"),
+        Binding("enter", "open", "Details", id="details", show=False, tooltip="the selected chunk's details"),
     ]
     DEFAULT_CSS = """
     ChunkGrid { height: 1fr; }
