@@ -154,6 +154,19 @@ async def test_s_during_a_stitch_is_refused(tmp_path: Path) -> None:
         release.set()
 
 
+async def test_a_database_failure_shows_as_an_error_and_exits_non_zero(tmp_path: Path) -> None:
+    async with live_dashboard(tmp_path, EmulatorConfig(latency=0.1, workers=8), max_attempts=2) as (app, pilot, _):
+        await until(pilot, lambda: app.session.stats.done >= 3)
+        app.controller.store.write("INSERT INTO no_such_table VALUES (1)")  # the writer's next commit fails
+        await until(pilot, lambda: app.finished)
+        assert app.error is not None and "database failed" in app.error and "no such table" in app.error
+        assert "error" in header_text(app).splitlines()[0] and " 0 running" in header_text(app)
+        assert sum("database failed" in line for line in log_text(app).splitlines()) == 1
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running)
+    assert app.exit_code == 2 and app.closing_lines().stderr[0].startswith("tui-tts: error: the database failed")
+
+
 async def test_an_abort_stops_the_clock_clears_running_and_is_logged_once(tmp_path: Path) -> None:
     async with live_dashboard(tmp_path, EmulatorConfig(latency=0.3, workers=16), concurrency=8) as (app, pilot, emu):
         await until(pilot, lambda: app.session.stats.done >= 2 and len(app.session.stats.running) >= 4)
@@ -175,12 +188,17 @@ async def test_the_log_follows_its_tail_after_a_resize(tmp_path: Path) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         log = app.query_one(RichLog)
         for n in range(50):
-            app.log_line("info", f"line {n} " + "word " * 12)
+            app.log_line("info", f"line {n} " + "word " * 30)  # wrapped at 100 columns, too wide at 80
         await pilot.pause()
         await pilot.resize_terminal(80, 24)
         await pilot.pause()
         for n in range(5):
             app.log_line("info", f"after {n}")
+        await pilot.pause()
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        for n in range(5):
+            app.log_line("info", f"later {n} " + "word " * 30)
         await pilot.pause()
         await pilot.pause()
         assert log.scroll_offset.y == log.max_scroll_y

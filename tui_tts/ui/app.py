@@ -138,6 +138,7 @@ class DashboardApp(App[int]):
         self.set_interval(1 / 30, self.drain_events)
         self.install_signal_handlers()
         self.set_interval(0.5, self.refresh_header)
+        self.set_interval(0.5, self.check_store)
         plan = self.session.plan
         if plan.resumed:
             self.log_line("info", f"resuming run {plan.run.id}: {plan.done}/{len(plan.chunks)} done")
@@ -203,8 +204,16 @@ class DashboardApp(App[int]):
             self.announce_output(outcome.output.written, outcome.output.duration, outcome.output.size_bytes)
         self.refresh_header()
 
+    def check_store(self) -> None:
+        """A failed database write ends the scheduler's workers without ending the run: show it, stop the rest."""
+        failure = self.controller.store.failure
+        if failure is not None and not self.finished:
+            self.show_failure(f"the database failed: {failure}", EXIT_USAGE)
+
     def show_failure(self, message: str, exit_code: int, logged: bool = False) -> None:
         """The run cannot go on: say why, in the log, a notice and the header; stop the clock; exit non-zero."""
+        if self.error is not None:  # the first failure is the one to tell; what follows from it is noise
+            return
         self.scheduler.stop(cancel_in_flight=True)
         self.drain_events()
         self.settle_running_cells()
@@ -246,7 +255,7 @@ class DashboardApp(App[int]):
     # ----- events in, batched -----
 
     def drain_events(self) -> None:
-        if not self._pending:
+        if not self._pending or not self.query(ChunkGrid):  # nothing new, or the app is closing
             return
         grid = self.query_one(ChunkGrid)
         stats = self.session.stats
@@ -285,17 +294,17 @@ class DashboardApp(App[int]):
 
     def refresh_header(self) -> None:
         plan = self.session.plan
-        self.query_one(RunHeader).show(
-            plan.run.title, self.controller.engine.describe(), self.session.stats, self.scheduler.limit,
-            self.scheduler.paused, self.stage,
-        )  # fmt: skip
+        for header in self.query(RunHeader):  # none while the app is closing, when a timer may still fire
+            header.show(plan.run.title, self.controller.engine.describe(), self.session.stats, self.scheduler.limit,
+                        self.scheduler.paused, self.stage)  # fmt: skip
 
     def log_line(self, level: str, message: str) -> None:
         """One timestamped line; errors and warnings in the theme's colours. Messages are never parsed as markup."""
         stamp = self.clock_text or time.strftime("%H:%M:%S")
         colours = self.get_css_variables()
         style = {"error": f"bold {colours.get('error', 'red')}", "warning": colours.get("warning", "yellow")}
-        self.query_one(RichLog).write(Text.assemble((stamp + " ", "dim"), (message, style.get(level, ""))))
+        for log in self.query(RichLog):  # none while the app is closing
+            log.write(Text.assemble((stamp + " ", "dim"), (message, style.get(level, ""))))
 
     # ----- keys -----
 
