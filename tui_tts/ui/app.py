@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
-import sys
-import termios
 import time
 from collections import deque
 from pathlib import Path
@@ -15,7 +10,6 @@ from rich.text import Text
 from textual import work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.drivers._writer_thread import WriterThread
 from textual.theme import Theme
 from textual.widgets import Footer, RichLog
 
@@ -55,21 +49,12 @@ from tui_tts.ui.screens import (
     help_content,
     help_rows,
 )
+from tui_tts.ui.stop_signals import detach_from_gone_terminal, install_stop_signals, remove_stop_signals, terminal_gone
 from tui_tts.ui.theme_state import load_theme, save_theme
 
 LOG_LINES = 2000
 
 
-def terminal_gone() -> bool:
-    """True when the controlling terminal has hung up (its window closed): asking it anything fails."""
-    try:
-        termios.tcgetattr(sys.__stdin__.fileno() if sys.__stdin__ else 0)
-    except (OSError, termios.error, ValueError):
-        return True
-    return False
-
-
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)  # kill, a closed terminal, kill -INT
 _STATE_OF = {ChunkStarted: ChunkState.RUNNING, ChunkSucceeded: ChunkState.DONE, ChunkRetryScheduled: ChunkState.RETRY,
              ChunkFailed: ChunkState.FAILED, ChunkCancelled: ChunkState.QUEUED}  # fmt: skip
 
@@ -136,7 +121,7 @@ class DashboardApp(App[int]):
         grid.border_subtitle = "· queued  ▶ running  █ done  ↻ retry  ✗ failed"
         grid.focus()
         self.set_interval(1 / 30, self.drain_events)
-        self.install_signal_handlers()
+        install_stop_signals(self.stop_gracefully, self.on_hangup)
         self.set_interval(0.5, self.refresh_header)
         self.set_interval(0.5, self.check_store)
         plan = self.session.plan
@@ -428,44 +413,14 @@ class DashboardApp(App[int]):
         self.log_line("info", "stopping: finishing up and saving state (again to quit at once)")
         self.quit_now(cancel_jobs=False)
 
-    def install_signal_handlers(self) -> None:
-        """SIGTERM, SIGHUP and SIGINT go through the graceful stop, so Textual's driver restores the terminal."""
-        loop = asyncio.get_running_loop()
-        for number in STOP_SIGNALS:
-            handler = self.on_hangup if number == signal.SIGHUP else self.stop_gracefully
-            try:
-                loop.add_signal_handler(number, handler)
-            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread (tests), or no signals
-                return
-
     def on_hangup(self) -> None:
-        """SIGHUP: when the terminal is really gone, what Textual still writes goes to /dev/null (a write to a
-        hung-up terminal fails, kills Textual's writer thread and then blocks the exit); then stop gracefully."""
-        if not terminal_gone():
-            self.stop_gracefully()
-            return
-        null = os.open(os.devnull, os.O_RDWR)
-        for descriptor in (0, 1, 2):
-            os.dup2(null, descriptor)
-        os.close(null)
-        driver = self._driver
-        writer = getattr(driver, "_writer_thread", None)
-        if isinstance(writer, WriterThread) and not writer.is_alive():
-            fresh = WriterThread(sys.__stderr__)  # type: ignore[arg-type]
-            fresh.start()
-            setattr(driver, "_writer_thread", fresh)  # noqa: B010 (Textual keeps it private; no public way to swap)
+        """SIGHUP: `kill -HUP`, or the terminal window was closed; then nothing more may be written to it."""
+        if terminal_gone():
+            detach_from_gone_terminal(self._driver)
         self.stop_gracefully()
 
-    def remove_signal_handlers(self) -> None:
-        loop = asyncio.get_running_loop()
-        for number in STOP_SIGNALS:
-            try:
-                loop.remove_signal_handler(number)
-            except (NotImplementedError, RuntimeError, ValueError):
-                return
-
     def on_unmount(self) -> None:
-        self.remove_signal_handlers()
+        remove_stop_signals()
 
     @work(exclusive=True, group="quit", exit_on_error=False)
     async def quit_now(self, cancel_jobs: bool) -> None:
