@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -202,3 +203,22 @@ async def test_the_log_follows_its_tail_after_a_resize(tmp_path: Path) -> None:
         await pilot.pause()
         await pilot.pause()
         assert log.scroll_offset.y == log.max_scroll_y
+
+
+async def test_ctrl_q_and_the_palettes_quit_ask_first_mid_run_and_stop_with_130(tmp_path: Path) -> None:
+    async with live_dashboard(tmp_path, EmulatorConfig(latency=0.4, workers=16)) as (app, pilot, _):
+        await until(pilot, lambda: app.scheduler.in_flight == 4)
+        await pilot.press("ctrl+q")
+        await until(pilot, lambda: isinstance(app.screen, QuitScreen))
+        await pilot.press("n")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"quit")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await until(pilot, lambda: isinstance(app.screen, QuitScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: not app.is_running)
+    assert app.exit_code == 130
+    assert app.closing_lines().stderr[0].startswith("stopped: ")
+    with sqlite3.connect(tmp_path / "data" / "tui-tts.db") as db:
+        assert db.execute("SELECT state FROM runs").fetchone()[0] == "stopped"
