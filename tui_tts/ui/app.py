@@ -410,7 +410,7 @@ class DashboardApp(App[int]):
             self._unsubscribe()
             self.exit(EXIT_INTERRUPTED if not self.finished else self.exit_code)
             return
-        self.log_line("info", "stopping: finishing up and saving state (again to quit at once)")
+        self.notify("stopping gracefully; Ctrl-C again quits at once", title="Stopping")
         self.quit_now(cancel_jobs=False)
 
     def on_hangup(self) -> None:
@@ -430,6 +430,10 @@ class DashboardApp(App[int]):
             self.log_line("info", f"asked the backend to cancel {count} job(s)")
         if not self.finished:
             self.exit_code = EXIT_INTERRUPTED
+            waiting = "the stitch to finish" if self.stage.startswith("stitching") else "work in flight to stop"
+            self.log_line("info", f"stopping: waiting for {waiting}; everything done is saved")
+            self.stage = "stopping"
+            self.refresh_header()
             self.controller.interrupt()
             for worker in self.workers:
                 if worker.group == "run":
