@@ -7,8 +7,6 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from textual.widgets import RichLog
-
 from tests.test_dashboard import fixed_session, header_text, live_dashboard, log_text, play, until
 from tui_tts.emulator import EmulatorConfig
 from tui_tts.ui.app import DashboardApp
@@ -182,27 +180,6 @@ async def test_an_abort_stops_the_clock_clears_running_and_is_logged_once(tmp_pa
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running)
     assert app.exit_code == 2
-
-
-async def test_the_log_follows_its_tail_after_a_resize(tmp_path: Path) -> None:
-    app = DashboardApp(fixed_session(tmp_path, finished=False), autostart=False, clock_text="12:00:00")
-    async with app.run_test(size=(100, 30)) as pilot:
-        log = app.query_one(RichLog)
-        for n in range(50):
-            app.log_line("info", f"line {n} " + "word " * 30)  # wrapped at 100 columns, too wide at 80
-        await pilot.pause()
-        await pilot.resize_terminal(80, 24)
-        await pilot.pause()
-        for n in range(5):
-            app.log_line("info", f"after {n}")
-        await pilot.pause()
-        await pilot.resize_terminal(120, 40)
-        await pilot.pause()
-        for n in range(5):
-            app.log_line("info", f"later {n} " + "word " * 30)
-        await pilot.pause()
-        await pilot.pause()
-        assert log.scroll_offset.y == log.max_scroll_y
 
 
 async def test_ctrl_q_and_the_palettes_quit_ask_first_mid_run_and_stop_with_130(tmp_path: Path) -> None:

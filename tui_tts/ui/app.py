@@ -147,11 +147,6 @@ class DashboardApp(App[int]):
         if self.theme_file is not None:
             save_theme(self.theme_file, theme.name)
 
-    def on_resize(self) -> None:
-        log = self.query_one(RichLog)
-        if log.auto_scroll:  # a resize moves the log's end; keep following it
-            self.call_after_refresh(log.scroll_end, animate=False)
-
     # ----- the run -----
 
     @work(exclusive=True, group="run", exit_on_error=False)
