@@ -145,6 +145,7 @@ async def test_a_paid_run_waits_for_confirmation(tmp_path: Path) -> None:
         await pilot.press("n")
         await until(pilot, lambda: not app.is_running)
         assert emu.stats()["total_requests"] == 0
+        assert app.closing_lines().stderr[0].startswith("not started: nothing was sent")
 
 
 # ----- snapshots with fixed data -----

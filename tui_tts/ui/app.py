@@ -220,7 +220,7 @@ class DashboardApp(App[int]):
         if self.error is not None:
             return error_lines(self.error, self.exit_code)
         if self.outcome is None:  # quit before the run started (a paid run not confirmed)
-            return ClosingLines(self.exit_code)
+            return ClosingLines(self.exit_code, [f"not started: nothing was sent (run {plan.run.id})"])
         return closing_lines(self.outcome, stats.done, len(plan.chunks), plan.run.id)
 
     def announce_output(self, path: object, duration: float, size: int) -> None:
