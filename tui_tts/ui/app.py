@@ -363,8 +363,9 @@ class DashboardApp(App[int]):
 
     def action_help(self) -> None:
         """Help generated from the bindings in force now, so it cannot drift from the keys."""
-        active = [active.binding for active in self.screen.active_bindings.values()]
-        rows = help_rows(active, self.get_key_display)
+        maps = (self._bindings.key_to_bindings, self.query_one(ChunkGrid)._bindings.key_to_bindings)
+        own = [binding for keys in maps for bindings in keys.values() for binding in bindings]  # app's, then grid's
+        rows = help_rows([b for b in own if b.id or b.action == "command_palette"], self.get_key_display)
         dialogs = [(keys, text.lower()) for keys, text in help_rows(dialog_bindings(), self.get_key_display)]
         self.push_screen(HelpScreen(help_content(rows, dialogs)))
 

@@ -30,6 +30,7 @@ GLYPHS = {
     ChunkState.FAILED: "✗",
 }
 FLUSH_INTERVAL = 1 / 30
+CURSOR_HELP = "move the cursor (a chapter's first chunk starts its row)"
 
 
 class ChunkGrid(ScrollView, can_focus=True):
@@ -41,12 +42,12 @@ class ChunkGrid(ScrollView, can_focus=True):
         "chunk-grid--label-done",
     }
     BINDINGS = [
-        Binding("left", "move(-1)", "Left", show=False),
-        Binding("right", "move(1)", "Right", show=False),
-        Binding("up", "move_rows(-1)", "Up", show=False),
-        Binding("down", "move_rows(1)", "Down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
+        Binding("left", "move(-1)", "Left", show=False, id="cursor-left", tooltip=CURSOR_HELP),
+        Binding("right", "move(1)", "Right", show=False, id="cursor-right", tooltip=CURSOR_HELP),
+        Binding("up", "move_rows(-1)", "Up", show=False, id="cursor-up", tooltip=CURSOR_HELP),
+        Binding("down", "move_rows(1)", "Down", show=False, id="cursor-down", tooltip=CURSOR_HELP),
+        Binding("home", "jump(0)", "First", show=False, id="cursor-first", tooltip=CURSOR_HELP),
+        Binding("end", "jump(-1)", "Last", show=False, id="cursor-last", tooltip=CURSOR_HELP),
         Binding("enter", "open", "Details", id="details", show=False, tooltip="the selected chunk's details"),
     ]
     DEFAULT_CSS = """

@@ -73,7 +73,7 @@ class QuitScreen(ModalScreen[str]):
 
     BINDINGS = [
         Binding("y", "choose('leave')", "Quit", id="quit-leave"),
-        Binding("c", "choose('cancel')", "Quit and cancel jobs", id="quit-cancel"),
+        Binding("c", "choose('cancel')", "Quit and cancel remote jobs", id="quit-cancel"),
         Binding("n,escape", "choose('stay')", "Stay", id="quit-stay"),
     ]
 
@@ -111,18 +111,18 @@ GRID_LEGEND = "Grid:  · queued   ▶ running   █ done   ↻ retry   ✗ faile
 
 
 def help_rows(bindings: Iterable[Binding], key_display: Callable[[Binding], str]) -> list[tuple[str, str]]:
-    """(keys, what they do) for bindings, one row per action: `+` and `=` share a row."""
-    rows: dict[tuple[str, str], list[str]] = {}
+    """(keys, what they do) for bindings, one row per thing done: `+` and `=` share a row, and so do the arrows."""
+    rows: dict[str, list[str]] = {}
     for binding in bindings:
         text = binding.tooltip or binding.description
         if not text:
             continue
-        shown = rows.setdefault((binding.action, text), [])
+        shown = rows.setdefault(text, [])
         for key in binding.key.split(","):
             display = key_display(dataclasses.replace(binding, key=key))
             if display not in shown:
                 shown.append(display)
-    return [(" / ".join(shown), text) for (_, text), shown in rows.items()]
+    return [(" ".join(shown), text) for text, shown in rows.items()]
 
 
 def dialog_bindings() -> list[Binding]:
@@ -135,7 +135,7 @@ def dialog_bindings() -> list[Binding]:
 
 def help_content(keys: list[tuple[str, str]], dialog_keys: list[tuple[str, str]]) -> Content:
     """The help text, from the bindings in force (key, what it does), the dialogs' keys, and the mouse."""
-    width = max((len(key) for key, _ in [*keys, *dialog_keys, MOUSE_HELP]), default=8) + 2
+    width = min(16, max((len(key) for key, _ in [*keys, *dialog_keys, MOUSE_HELP]), default=8)) + 2
     lines: list[tuple[str, str] | str] = [("tui-tts dashboard", "bold"), "\n\n"]
     for key, text in [*keys, MOUSE_HELP]:
         lines += ["  ", (key.ljust(width), "bold $accent"), text, "\n"]
@@ -165,8 +165,8 @@ class ConfirmCostScreen(ModalScreen[bool]):
     """Asked before a paid run starts: what it should cost, and whether to go on."""
 
     BINDINGS = [
-        Binding("y", "choose(True)", "Start", id="cost-start"),
-        Binding("n,escape,q", "choose(False)", "Quit", id="cost-quit"),
+        Binding("y", "choose(True)", "Start the paid run", id="cost-start"),
+        Binding("n,escape,q", "choose(False)", "Do not start the paid run", id="cost-quit"),
     ]
 
     def __init__(self, description: str) -> None:
