@@ -7,6 +7,8 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.test_dashboard import fixed_session, header_text, live_dashboard, log_text, play, until
 from tui_tts.emulator import EmulatorConfig
 from tui_tts.ui.app import DashboardApp
@@ -153,6 +155,7 @@ async def test_s_during_a_stitch_is_refused(tmp_path: Path) -> None:
         release.set()
 
 
+@pytest.mark.slow
 async def test_a_database_failure_shows_as_an_error_and_exits_non_zero(tmp_path: Path) -> None:
     async with live_dashboard(tmp_path, EmulatorConfig(latency=0.1, workers=8), max_attempts=2) as (app, pilot, _):
         await until(pilot, lambda: app.session.stats.done >= 3)
@@ -166,6 +169,7 @@ async def test_a_database_failure_shows_as_an_error_and_exits_non_zero(tmp_path:
     assert app.exit_code == 2 and app.closing_lines().stderr[0].startswith("tui-tts: error: the database failed")
 
 
+@pytest.mark.slow
 async def test_an_abort_stops_the_clock_clears_running_and_is_logged_once(tmp_path: Path) -> None:
     async with live_dashboard(tmp_path, EmulatorConfig(latency=0.3, workers=16), concurrency=8) as (app, pilot, emu):
         await until(pilot, lambda: app.session.stats.done >= 2 and len(app.session.stats.running) >= 4)
@@ -182,6 +186,7 @@ async def test_an_abort_stops_the_clock_clears_running_and_is_logged_once(tmp_pa
     assert app.exit_code == 2
 
 
+@pytest.mark.slow
 async def test_ctrl_q_and_the_palettes_quit_ask_first_mid_run_and_stop_with_130(tmp_path: Path) -> None:
     async with live_dashboard(tmp_path, EmulatorConfig(latency=0.4, workers=16)) as (app, pilot, _):
         await until(pilot, lambda: app.scheduler.in_flight == 4)
