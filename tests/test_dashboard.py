@@ -117,11 +117,15 @@ async def test_errors_reach_the_log_and_r_retries_failed_chunks(tmp_path: Path) 
         assert "FAILED: handler raised" in log_text(app) and "failed for good" in log_text(app)
         grid = app.query_one(ChunkGrid)
         assert grid.state_of(0).value == "failed"
+        closing = app.closing_lines()  # what leaving now would print: as headless says it
+        assert closing.exit_code == 1 and "chunk(s) failed for good; the rest is saved" in closing.stderr[0]
         emulator.config = dataclasses.replace(emulator.config, fail_rate=0.0)  # the endpoint recovers
         await pilot.press("r")
         await until(pilot, lambda: app.finished and app.session.stats.done == len(app.session.plan.chunks))
         await until(pilot, lambda: app.stage == "done")
         assert "wrote" in log_text(app) and (tmp_path / "book.wav").exists()
+        closing = app.closing_lines()
+        assert closing.exit_code == 0 and closing.stdout == [str(tmp_path / "book.wav")]
         assert grid.state_of(0).value == "done"
         await pilot.press("q")
     assert app.exit_code == 0
@@ -144,6 +148,7 @@ async def test_a_paid_run_waits_for_confirmation(tmp_path: Path) -> None:
         await pilot.press("n")
         await until(pilot, lambda: not app.is_running)
         assert emu.stats()["total_requests"] == 0
+        assert app.closing_lines().stderr[0].startswith("not started: nothing was sent")
 
 
 # ----- snapshots with fixed data -----

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, UserError
+from tui_tts.closing_lines import closing_lines
+from tui_tts.errors import EXIT_OK, UserError
 from tui_tts.interrupts import install_interrupt_handler
-from tui_tts.progress import HeadlessProgress, format_duration
+from tui_tts.progress import HeadlessProgress
 from tui_tts.request import RunRequest
 from tui_tts.session import open_session
 
@@ -41,21 +42,6 @@ async def run_headless(request: RunRequest) -> int:
         install_interrupt_handler(session.controller.interrupt)
         outcome = await session.controller.execute()
         progress.finish()
-        if outcome.interrupted:
-            print(f"stopped: {session.stats.done}/{len(plan.chunks)} done and saved; run the same command to resume",
-                  file=sys.stderr)  # fmt: skip
-            return EXIT_INTERRUPTED
-        if outcome.failed:
-            print(f"{len(outcome.failed)} chunk(s) failed for good; the rest is saved. Run the same command (or "
-                  f"'tui-tts retry {plan.run.id}') to retry them.", file=sys.stderr)  # fmt: skip
-            return EXIT_CHUNKS_FAILED
-        if outcome.pending:
-            print(f"{len(outcome.pending)} chunk(s) are still to do: 'tui-tts resume {plan.run.id}'", file=sys.stderr)
-            return EXIT_CHUNKS_FAILED
-        assert outcome.output is not None
-        result = outcome.output
-        how = "stream copy" if result.copied else "one encode"
-        print(f"wrote {result.written} ({format_duration(result.duration)} of audio, {result.size_bytes / 1e6:.1f} MB, "
-              f"{how}) in {outcome.elapsed:.1f} s", file=sys.stderr)  # fmt: skip
-        print("\n".join(str(path) for path in result.files))
-        return EXIT_OK
+    closing = closing_lines(outcome, session.stats.done, len(plan.chunks), plan.run.id)
+    closing.print()  # the same last lines as the dashboard prints when it closes
+    return closing.exit_code

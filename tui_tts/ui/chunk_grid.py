@@ -30,6 +30,7 @@ GLYPHS = {
     ChunkState.FAILED: "✗",
 }
 FLUSH_INTERVAL = 1 / 30
+CURSOR_HELP = "move the cursor (a chapter's first chunk starts its row)"
 
 
 class ChunkGrid(ScrollView, can_focus=True):
@@ -41,13 +42,13 @@ class ChunkGrid(ScrollView, can_focus=True):
         "chunk-grid--label-done",
     }
     BINDINGS = [
-        Binding("left", "move(-1)", "Left", show=False),
-        Binding("right", "move(1)", "Right", show=False),
-        Binding("up", "move_rows(-1)", "Up", show=False),
-        Binding("down", "move_rows(1)", "Down", show=False),
-        Binding("home", "jump(0)", "First", show=False),
-        Binding("end", "jump(-1)", "Last", show=False),
-        Binding("enter", "open", "Details", id="details"),
+        Binding("left", "move(-1)", "Left", show=False, id="cursor-left", tooltip=CURSOR_HELP),
+        Binding("right", "move(1)", "Right", show=False, id="cursor-right", tooltip=CURSOR_HELP),
+        Binding("up", "move_rows(-1)", "Up", show=False, id="cursor-up", tooltip=CURSOR_HELP),
+        Binding("down", "move_rows(1)", "Down", show=False, id="cursor-down", tooltip=CURSOR_HELP),
+        Binding("home", "jump(0)", "First", show=False, id="cursor-first", tooltip=CURSOR_HELP),
+        Binding("end", "jump(-1)", "Last", show=False, id="cursor-last", tooltip=CURSOR_HELP),
+        Binding("enter", "open", "Details", id="details", show=False, tooltip="the selected chunk's details"),
     ]
     DEFAULT_CSS = """
     ChunkGrid { height: 1fr; }
@@ -149,6 +150,12 @@ class ChunkGrid(ScrollView, can_focus=True):
     def on_resize(self, _event: events.Resize) -> None:
         self._relayout()
 
+    def notify_style_update(self) -> None:
+        """A theme change restyles the widget: rows cached in the old colours must be drawn again."""
+        super().notify_style_update()
+        self._cache.clear()
+        self.refresh()
+
     # ----- rendering -----
 
     def render_line(self, y: int) -> Strip:
@@ -223,7 +230,10 @@ class ChunkGrid(ScrollView, can_focus=True):
         self.post_message(self.ChunkSelected(self.cursor))
 
     def on_click(self, event: events.Click) -> None:
-        index = self.cells.index_at(self.scroll_offset.y + event.y, event.x)
+        offset = event.get_content_offset(self)  # inside the border: the widget's own offset counts the border
+        if offset is None:
+            return
+        index = self.cells.index_at(self.scroll_offset.y + offset.y, offset.x)
         if index is not None:
             self._place_cursor(index)
             if event.chain >= 2:

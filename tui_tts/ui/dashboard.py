@@ -8,6 +8,7 @@ from tui_tts.errors import EXIT_OK
 from tui_tts.request import RunRequest
 from tui_tts.session import open_session
 from tui_tts.ui.app import DashboardApp
+from tui_tts.ui.theme_state import theme_state_path
 
 
 async def run_dashboard(request: RunRequest) -> int:
@@ -15,6 +16,10 @@ async def run_dashboard(request: RunRequest) -> int:
         if session.nothing_to_do:
             print(session.nothing_to_do, file=sys.stderr)
             return EXIT_OK
-        app = DashboardApp(session, cost_to_confirm=session.cost_to_confirm())
-        code = await app.run_async()
-        return app.exit_code if code is None else int(code)
+        app = DashboardApp(session, cost_to_confirm=session.cost_to_confirm(), theme_file=theme_state_path())
+        await app.run_async()
+        if app.outcome is None and app.error is None:
+            await session.set_aside()  # never started (a paid run declined): not left 'active'
+    closing = app.closing_lines()  # once the terminal is restored: what happened, as headless says it
+    closing.print()
+    return closing.exit_code
