@@ -63,8 +63,9 @@ class RunpodEngine:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        self._client = client or make_client(self.base_url, headers, settings.request_timeout, concurrency)
-        self._downloads = httpx.AsyncClient(timeout=httpx.Timeout(settings.request_timeout, connect=10.0))
+        self._client = client or make_client(self.base_url, headers, settings.request_timeout)
+        # Audio URLs get a client of their own: the endpoint's key must never go to another host.
+        self._downloads = make_client(read_timeout=settings.request_timeout)
         self._status_method = "GET"
         self._typical_seconds: float | None = None
         self._typical_deviation = 0.0
