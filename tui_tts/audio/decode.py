@@ -11,6 +11,7 @@ from pathlib import Path
 
 import av
 import av.error
+import numpy as np
 
 from tui_tts.errors import FfmpegError
 
@@ -19,6 +20,7 @@ _DEMUXERS = {"mp3": "mp3", "ogg": "ogg", "flac": "flac", "mp4": "mp4", "aac": "a
 # An MP3's first frame header says all a decoder needs: no need to read ahead to analyse the stream (as for WAV).
 _HEADER_ONLY = {"mp3": {"probesize": "4096", "analyzeduration": "0"}}
 _LAYOUTS = {1: "mono", 2: "stereo"}
+_DIRECT = {"flt": 4, "fltp": 4, "s16": 2, "s16p": 2}  # sample formats converted without the resampler: bytes each
 
 
 def decode_pcm(path: Path, container: str, layout: tuple[int, int]) -> bytes:
@@ -38,20 +40,65 @@ def decode_pcm(path: Path, container: str, layout: tuple[int, int]) -> bytes:
                 else None
             )
             parts: list[bytes] = []
+            direct = _Direct(layout)
             for decoded in source.decode(stream):
                 frame: av.AudioFrame | None = decoded
                 if end is not None and decoded.pts is not None and decoded.time_base is not None:
                     frame = _cut(decoded, round((end - decoded.pts * decoded.time_base) * decoded.sample_rate))
                 if frame is None:
                     break
+                if direct.take(frame):
+                    continue
+                parts.append(direct.flush())
                 for out in resampler.resample(frame):
                     parts.append(bytes(out.planes[0])[: out.samples * frame_bytes])
+            parts.append(direct.flush())
             for out in resampler.resample(None):
                 parts.append(bytes(out.planes[0])[: out.samples * frame_bytes])
             pcm = b"".join(parts)
     except (av.error.FFmpegError, OSError, ValueError) as exc:
         raise FfmpegError(f"cannot decode chunk audio {path}: {exc}") from None
     return pcm
+
+
+class _Direct:
+    """Frames that differ from the wanted PCM only in sample format (the common case: an MP3 at the book's rate),
+    gathered and converted in one step without the resampler. Rounds as ffmpeg's converter does (lrintf: to nearest,
+    ties to even), so the bytes are the same."""
+
+    def __init__(self, layout: tuple[int, int]) -> None:
+        self.rate, self.channels = layout
+        self.format: str | None = ""  # None once a frame needed the resampler
+        self.planes: list[list[bytes]] = []
+
+    def take(self, frame: av.AudioFrame) -> bool:
+        """Gather the frame; False when it needs the resampler (from then on every frame does, to keep the order)."""
+        name = frame.format.name
+        same_layout = frame.sample_rate == self.rate and len(frame.layout.channels) == self.channels
+        if self.format is None or not same_layout or name not in _DIRECT or self.format not in ("", name):
+            self.format = None
+            return False
+        self.format = name
+        width = _DIRECT[name] * frame.samples * (1 if frame.format.is_planar else self.channels)
+        planes = frame.planes[: self.channels] if frame.format.is_planar else frame.planes[:1]
+        if not self.planes:
+            self.planes = [[] for _ in planes]
+        for gathered, plane in zip(self.planes, planes, strict=True):
+            gathered.append(bytes(plane)[:width])
+        return True
+
+    def flush(self) -> bytes:
+        """The gathered frames as s16le (empty when there are none)."""
+        if not self.planes:
+            return b""
+        kind = "<f4" if self.format and self.format.startswith("flt") else "<i2"
+        columns = [np.frombuffer(b"".join(gathered), dtype=kind) for gathered in self.planes]
+        samples = columns[0] if len(columns) == 1 else np.stack(columns, axis=1).reshape(-1)
+        self.planes = []
+        if kind == "<i2":
+            return samples.tobytes()
+        scaled = np.rint(samples * np.float32(32768.0))
+        return bytes(np.clip(scaled, -32768, 32767).astype("<i2").tobytes())
 
 
 def _cut(frame: av.AudioFrame, keep: int) -> av.AudioFrame | None:
