@@ -13,7 +13,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui_tts.audio.decode import decode_pcm
 from tui_tts.audio.ffmpeg import Ffmpeg, run_ffmpeg
 from tui_tts.audio.seams import SeamPlan, amplitude, trim_bounds
 from tui_tts.audio.speech import level_matched, speech_span, to_samples
@@ -130,6 +129,8 @@ def chunk_pcm(chunk: tuple[Path, AudioFacts], layout: tuple[int, int]) -> bytes:
             return _wav_samples(path)
         except (OSError, WavError) as exc:
             raise FfmpegError(f"cannot read chunk audio {path}: {exc}") from None
+    from tui_tts.audio.decode import decode_pcm  # PyAV loads only when a chunk needs decoding
+
     return decode_pcm(path, facts.container, layout)
 
 
