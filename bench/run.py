@@ -16,6 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench import audiobook, dashboard, memory, orchestration, stitching
+from bench.common import warm_bytecode
 
 
 def table(title: str, rows: list[dict[str, object]], columns: list[str]) -> None:
@@ -46,6 +47,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a small version of everything (well under a minute)")
     args = parser.parse_args()
     print(f"# tui-tts benchmarks{' (quick)' if args.quick else ''}: {machine()}")
+    warm_bytecode()
 
     stitch_sizes = [40] if args.quick else [100, 1000, 3000]
     stitch_rows = stitching.run(stitch_sizes, pydub_limit=3000)
