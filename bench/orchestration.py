@@ -9,7 +9,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common import PYTHON, ROOT, emulator, emulator_stats, measure
+from bench.common import PYTHON, ROOT, Measured, emulator, emulator_stats, measure
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,7 @@ def run_case(case: Case) -> dict[str, object]:
             if result.returncode != 0:
                 raise RuntimeError(f"{case.label}: the run failed: {result.stderr[-800:]}")
             stats = emulator_stats(url)
+            floor = _floor(url, case, folder) if case.concurrency > 1 and not case.faults else None
         shown = json.loads(subprocess.run([PYTHON, "-m", "tui_tts", "show", "last", "--json", "--data-dir", str(data)],
                                           capture_output=True, text=True, check=True, cwd=ROOT).stdout)  # fmt: skip
     requests = int(stats["total_requests"]) - int(dict(stats["requests"]).get("stats", 0))  # type: ignore[arg-type]
@@ -68,7 +69,20 @@ def run_case(case: Case) -> dict[str, object]:
         "cpu_s_per_1000": 1000 * result.cpu / case.chunks, "peak_rss_mb": result.peak_rss_mb,
         "requests_per_chunk": requests / case.chunks, "submissions_per_chunk": int(stats["submitted"]) / case.chunks,
         "commits_per_chunk": int(execution["commits"]) / case.chunks, "mode": case.mode, "faults": bool(case.faults),
+        "floor_cpu_s_per_1000": 1000 * floor.cpu / case.chunks if floor else None,
+        "vs_floor": result.cpu / floor.cpu if floor else None,
     }  # fmt: skip
+
+
+def _floor(url: str, case: Case, folder: Path) -> Measured:
+    """bench/floor.py, a minimal aiohttp client, on the same emulator and the same sentences: the CPU floor."""
+    lines = folder / "lines.txt"
+    lines.write_text("\n".join(book(case.chunks).replace(". ", ".\n").splitlines()), encoding="utf-8")
+    floor = measure([PYTHON, str(ROOT / "bench" / "floor.py"), url, str(lines), str(folder / "floor"), case.mode,
+                     str(case.concurrency)])  # fmt: skip
+    if floor.returncode != 0:
+        raise RuntimeError(f"{case.label}: the floor client failed: {floor.stderr[-800:]}")
+    return floor
 
 
 def cases(quick: bool) -> list[Case]:

@@ -15,7 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import dashboard, memory, orchestration, stitching
+from bench import audiobook, dashboard, memory, orchestration, stitching
+from bench.common import warm_bytecode
 
 
 def table(title: str, rows: list[dict[str, object]], columns: list[str]) -> None:
@@ -25,7 +26,8 @@ def table(title: str, rows: list[dict[str, object]], columns: list[str]) -> None
     for row in rows:
         cells = []
         for column in columns:
-            value = row.get(column, "")
+            value = row.get(column)
+            value = "" if value is None else value
             cells.append(f"{value:.3g}" if isinstance(value, float) and not math.isnan(value) else str(value))
         print("| " + " | ".join(cells) + " |")
 
@@ -45,16 +47,22 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="a small version of everything (well under a minute)")
     args = parser.parse_args()
     print(f"# tui-tts benchmarks{' (quick)' if args.quick else ''}: {machine()}")
+    warm_bytecode()
 
     stitch_sizes = [40] if args.quick else [100, 1000, 3000]
     stitch_rows = stitching.run(stitch_sizes, pydub_limit=3000)
     table("Stitching (wall s, peak RSS MB)", stitch_rows, ["chunks", "format", "ours_wall", "ours_rss_mb", "copy_wall",
-          "ours_vs_copy", "seams_wall", "seams_rss_mb", "pydub_wall", "pydub_rss_mb", "pydub_vs_ours",
-          "pydub_vs_seams"])  # fmt: skip
+          "ours_vs_copy", "seams_wall", "seams_cpu", "seams_rss_mb", "seams_vs_ours", "pydub_wall", "pydub_rss_mb",
+          "pydub_vs_ours", "pydub_vs_seams"])  # fmt: skip
+
+    book_rows = audiobook.run(2 if args.quick else 50, 1 if args.quick else 2)
+    table("M4B against one plain AAC encode of the same audio (medians)", book_rows,
+          ["case", "audio_min", "wall", "cpu", "peak_rss_mb", "vs_plain_cpu", "vs_plain_wall"])  # fmt: skip
 
     orchestration_rows = orchestration.run(args.quick)
     columns = ["case", "makespan", "ideal", "makespan_vs_ideal", "cpu_s_per_1000", "requests_per_chunk",
-               "submissions_per_chunk", "commits_per_chunk", "peak_rss_mb"]  # fmt: skip
+               "submissions_per_chunk", "commits_per_chunk", "peak_rss_mb", "floor_cpu_s_per_1000",
+               "vs_floor"]  # fmt: skip
     table("Orchestration against the emulator", orchestration_rows, columns)
 
     memory_rows = memory.run(args.quick)
@@ -72,6 +80,8 @@ def main() -> int:
         key=lambda row: (row["chunks"], row["mode"] == "run", not row["faults"], -float(row["makespan"])),
     )  # type: ignore[arg-type]
     runsync = [row for row in orchestration_rows if row["mode"] == "runsync"]
+    big_runsync = max(runsync, key=lambda row: row["chunks"])  # type: ignore[arg-type,return-value]
+    mp3_at_biggest = [row for row in at_biggest if row["format"] == "mp3"]
     headline = {
         "stitch_vs_pydub": min(float(row.get("pydub_vs_ours", math.nan)) for row in at_biggest),  # type: ignore[arg-type]
         "stitch_vs_copy": max(float(row["ours_vs_copy"]) for row in at_biggest),  # type: ignore[arg-type]
@@ -81,6 +91,11 @@ def main() -> int:
         "makespan_vs_ideal": float(big_case["makespan_vs_ideal"]),  # type: ignore[arg-type]
         "orchestrator_cpu_s_per_1000": float(big_case["cpu_s_per_1000"]),  # type: ignore[arg-type]
         "commits_per_chunk": float(big_case["commits_per_chunk"]),  # type: ignore[arg-type]
+        "orchestrator_vs_floor": float(big_case["vs_floor"]),  # type: ignore[arg-type]
+        "runsync_cpu_s_per_1000": float(big_runsync["cpu_s_per_1000"]),  # type: ignore[arg-type]
+        "runsync_vs_floor": float(big_runsync["vs_floor"]),  # type: ignore[arg-type]
+        "seams_vs_plain_mp3": float(mp3_at_biggest[0]["seams_vs_ours"]),  # type: ignore[arg-type]
+        "m4b_vs_plain_aac_cpu": float(book_rows[0]["vs_plain_cpu"]),  # type: ignore[arg-type]
         "requests_per_chunk": float(runsync[-1]["requests_per_chunk"]) if runsync else math.nan,  # type: ignore[arg-type]
         "peak_rss_mb": max(float(row["peak_rss_mb"]) for row in memory_rows),  # type: ignore[arg-type]
         "tui_cpu_vs_headless": float(tui["tui_cpu_vs_headless"]),  # type: ignore[arg-type]

@@ -22,6 +22,22 @@ def ours(paths: list[Path], output: Path, work: Path, seamed: bool = False) -> N
     asyncio.run(stitch(find_ffmpeg(), pieces, output, format_name, "64k", work, seams=plan if seamed else None))
 
 
+def audiobook(paths: list[Path], output: Path, work: Path, cover: Path) -> None:
+    """The M4B path of `tui-tts run -o book.m4b`: the seam-aware join into AAC, chapters every 20 chunks, a cover."""
+    from tui_tts.audio.ffmpeg import find_ffmpeg
+    from tui_tts.audio.m4b import BookMetadata, chapter_heads
+    from tui_tts.audio.probe import probe_file
+    from tui_tts.audio.seams import Pauses, plan_seams
+    from tui_tts.audio.stitch import ChunkAudio, stitch
+
+    pieces = [ChunkAudio(path, probe_file(path)) for path in paths]
+    sections = [n // 20 for n in range(len(paths))]
+    plan = plan_seams(sections, [n % 5 == 4 for n in range(len(paths))], Pauses())
+    titles = [f"Chapter {n + 1}" for n in range(sections[-1] + 1)]
+    book = BookMetadata("Bench Book", "Bench Author", cover.read_bytes(), tuple(chapter_heads(sections, titles)))
+    asyncio.run(stitch(find_ffmpeg(), pieces, output, "m4b", "64k", work, book=book, seams=plan))
+
+
 def pydub_way(paths: list[Path], output: Path) -> None:
     """The old code path: decode every chunk into memory, `+=` them, export."""
     import imageio_ffmpeg
@@ -48,6 +64,8 @@ def main() -> None:
     paths = [Path(line) for line in list_file.read_text().splitlines() if line]
     if method in ("ours", "seams"):
         ours(paths, output, output.parent / f"work-{output.stem}", seamed=method == "seams")
+    elif method == "m4b":
+        audiobook(paths, output, output.parent / f"work-{output.stem}", Path(sys.argv[4]))
     elif method == "pydub":
         pydub_way(paths, output)
     else:

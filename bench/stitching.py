@@ -71,6 +71,7 @@ def _row(count: int, kind: str, results: dict[str, Measured | None]) -> dict[str
         "chunks": count, "format": kind, "ours_wall": ours.wall, "ours_cpu": ours.cpu, "ours_rss_mb": ours.peak_rss_mb,
         "copy_wall": copy.wall, "ours_vs_copy": ours.wall / copy.wall if copy.wall else None,
         "seams_wall": seams.wall, "seams_cpu": seams.cpu, "seams_rss_mb": seams.peak_rss_mb,
+        "seams_vs_ours": seams.wall / ours.wall,
     }  # fmt: skip
     if pydub is not None:
         timed_out = pydub.returncode == -9

@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parent.parent
 HEADLINE = {
     "stitch_vs_pydub", "stitch_vs_copy", "stitch_peak_rss_mb", "seams_vs_pydub", "seams_peak_rss_mb",
     "makespan_vs_ideal", "orchestrator_cpu_s_per_1000", "commits_per_chunk", "requests_per_chunk", "peak_rss_mb",
+    "orchestrator_vs_floor", "runsync_cpu_s_per_1000", "runsync_vs_floor", "seams_vs_plain_mp3", "m4b_vs_plain_aac_cpu",
 }  # fmt: skip
 
 
@@ -27,5 +28,5 @@ def test_quick_bench_runs_and_reports_every_headline_figure() -> None:
     assert set(headline) >= HEADLINE
     for key in HEADLINE:
         assert isinstance(headline[key], int | float) and math.isfinite(headline[key]) and headline[key] > 0, key
-    assert "## Stitching" in result.stdout and "## Orchestration" in result.stdout
+    assert "## Stitching" in result.stdout and "## Orchestration" in result.stdout and "## M4B" in result.stdout
     assert headline["requests_per_chunk"] < 1.5  # runsync: one request per chunk when nothing fails

@@ -19,6 +19,7 @@ from tui_tts.config import Settings
 from tui_tts.errors import RunAborted
 from tui_tts.events import EventBus, LogEmitted, StitchFinished, StitchProgressed
 from tui_tts.models import ChunkState, Document
+from tui_tts.stitch_progress import StitchPace
 from tui_tts.store import Store
 from tui_tts.store.runs import ChunkRecord, RunRecord, section_titles, update_run
 
@@ -110,8 +111,11 @@ async def stitch_run(
     done_before = 0.0
     total = sum(lengths)
 
+    pace = StitchPace()
+
     def progressed(done: float, _total: float) -> None:
-        bus.emit(StitchProgressed(min(total, done_before + done), total))
+        so_far = min(total, done_before + done)
+        bus.emit(StitchProgressed(so_far, total, pace.eta(so_far, total)))
 
     for number, part in enumerate(parts, start=1):
         path = part_path(output, number, len(parts))

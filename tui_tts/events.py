@@ -108,6 +108,7 @@ class LogEmitted(Event):
 class StitchProgressed(Event):
     done_seconds: float
     total_seconds: float
+    eta_seconds: float | None = None  # None until the join's pace is known
 
 
 @dataclass(frozen=True, slots=True)

@@ -126,6 +126,7 @@ async def stitch_command(args: argparse.Namespace) -> int:
     from tui_tts.audio.ffmpeg import find_ffmpeg
     from tui_tts.events import EventBus
     from tui_tts.runner import check_output_path
+    from tui_tts.stitch_progress import StitchPrinter
 
     async with opened_store(args) as (settings, data_dir, store):
         run = await resolve_run(store, args.run)
@@ -146,15 +147,20 @@ async def stitch_command(args: argparse.Namespace) -> int:
             except UserError:
                 document = Document(run.title, ())
             document = with_book_flags(document, args)
+        bus, printer = EventBus(), StitchPrinter()
+        bus.subscribe(printer)
         with interruptible() as interrupted:  # Ctrl-C or SIGTERM: ffmpeg stopped, the temp file removed, exit 130
             try:
-                result = await stitch_run(store, ffmpeg, settings, data_dir, run, records, output, format_name,
-                                          EventBus(), document)  # fmt: skip
+                result = await stitch_run(store, ffmpeg, settings, data_dir, run, records, output, format_name, bus,
+                                          document)  # fmt: skip
             except (asyncio.CancelledError, UserError):
                 if not interrupted():
                     raise
+                printer.finish()
                 print(f"stopped: nothing was written to {output}", file=sys.stderr)
                 return EXIT_INTERRUPTED
+            finally:
+                printer.finish()
     ownership.release()
     print(f"wrote {result.written} ({format_duration(result.duration)}, {result.size_bytes / 1e6:.1f} MB)",
           file=sys.stderr)  # fmt: skip

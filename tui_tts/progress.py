@@ -21,6 +21,7 @@ from tui_tts.events import (
     StitchFinished,
     StitchProgressed,
 )
+from tui_tts.stitch_progress import stitch_text
 
 
 class RunStats:
@@ -125,8 +126,8 @@ class HeadlessProgress:
                 self._line(f"stopping: {error}")
             case LogEmitted(level=level, message=message) if level != "info" or not self.tty:
                 self._line(message if level == "info" else f"{level}: {message}")
-            case StitchProgressed(done_seconds=done, total_seconds=total):
-                self._maybe_render(f"stitching {100 * done / total if total else 100:5.1f}%")
+            case StitchProgressed():
+                self._maybe_render(stitch_text(event))
             case StitchFinished():
                 pass
             case _:

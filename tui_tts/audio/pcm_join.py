@@ -1,8 +1,8 @@
 """The seam-aware join: each chunk in turn as PCM, its edges trimmed, exact pauses between, into one encoder's stdin.
 
-Trimming compressed audio exactly needs decoding, so this path decodes every chunk (WAV chunks are read straight
-from disk) and feeds one streaming encode: one chunk is in memory at a time, and because every sample written is
-counted, chapter times are exact rather than summed from container durations.
+Trimming compressed audio exactly needs decoding, so this path decodes every chunk in the process (audio/decode.py;
+WAV chunks are read straight from disk) and feeds one streaming encode: a few chunks are in memory at a time, and
+because every sample written is counted, chapter times are exact rather than summed from container durations.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from tui_tts.errors import FfmpegError
 from tui_tts.models import AudioFacts
 
 SAMPLE_BYTES = 2  # s16le
-PREFETCH = 3  # chunks read or decoded ahead of the one being written (compressed chunks decode in parallel)
+PREFETCH = 3  # chunks read or decoded ahead of the one being written, in worker threads
 _SILENCE_BLOCK = 1 << 20
 
 
@@ -66,7 +66,7 @@ async def join_with_seams(
                 remaining -= block
 
         def prepare(number: int) -> asyncio.Task[tuple[bytes, int, int]]:
-            return asyncio.create_task(_kept_pcm(ffmpeg, chunks[number], layout, plan, edge_frames, threshold))
+            return asyncio.create_task(_kept_pcm(chunks[number], layout, plan, edge_frames, threshold))
 
         ahead = deque(prepare(number) for number in range(min(PREFETCH, len(chunks))))
         pending_pause = plan.start
@@ -93,7 +93,6 @@ async def join_with_seams(
 
 
 async def _kept_pcm(
-    ffmpeg: Ffmpeg,
     chunk: tuple[Path, AudioFacts],
     layout: tuple[int, int],
     plan: SeamPlan,
@@ -101,8 +100,14 @@ async def _kept_pcm(
     threshold: int,
 ) -> tuple[bytes, int, int]:
     """A chunk's PCM with its edges trimmed (and its level matched, when asked), and how many frames of its own
-    silence it kept at the start and at the end."""
-    pcm = await chunk_pcm(ffmpeg, chunk, layout)
+    silence it kept at the start and at the end. Read or decoded and analysed in a worker thread."""
+    return await asyncio.to_thread(_kept, chunk, layout, plan, edge_frames, threshold)
+
+
+def _kept(
+    chunk: tuple[Path, AudioFacts], layout: tuple[int, int], plan: SeamPlan, edge_frames: int, threshold: int
+) -> tuple[bytes, int, int]:
+    pcm = chunk_pcm(chunk, layout)
     rate, channels = layout
     frame_bytes = SAMPLE_BYTES * channels
     frames = len(pcm) // frame_bytes
@@ -116,31 +121,17 @@ async def _kept_pcm(
     return kept, span[0] - keep_from, keep_to - span[1]
 
 
-async def chunk_pcm(ffmpeg: Ffmpeg, chunk: tuple[Path, AudioFacts], layout: tuple[int, int]) -> bytes:
-    """A chunk's samples as s16le at `layout`: read straight from a matching WAV, else decoded by ffmpeg."""
+def chunk_pcm(chunk: tuple[Path, AudioFacts], layout: tuple[int, int]) -> bytes:
+    """A chunk's samples as s16le at `layout`: read straight from a matching WAV, else decoded in this process."""
     path, facts = chunk
     if facts.container == "wav" and facts.codec == "pcm_s16le" and (facts.sample_rate, facts.channels) == layout:
         try:
-            return await asyncio.to_thread(_wav_samples, path)
+            return _wav_samples(path)
         except (OSError, WavError) as exc:
             raise FfmpegError(f"cannot read chunk audio {path}: {exc}") from None
-    rate, channels = layout
-    process = await asyncio.create_subprocess_exec(
-        ffmpeg.path, "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
-        "-map", "0:a:0", "-f", "s16le", "-ar", str(rate), "-ac", str(channels), "pipe:1",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, stdin=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        out, err = await process.communicate()
-    except asyncio.CancelledError:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        raise
-    if process.returncode != 0:
-        last = err.decode(errors="replace").strip().splitlines()[-1:] or [f"exit code {process.returncode}"]
-        raise FfmpegError(f"cannot decode chunk audio {path}: {last[0]}")
-    return out
+    from tui_tts.audio.decode import decode_pcm  # PyAV loads only when a chunk needs decoding
+
+    return decode_pcm(path, facts.container, layout)
 
 
 def _wav_samples(path: Path) -> bytes:

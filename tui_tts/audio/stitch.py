@@ -62,9 +62,9 @@ class StitchResult:
         return f"{len(self.files)} parts ({', '.join(path.name for path in self.files)})"
 
 
-def concat_line(path: Path) -> str:
+def concat_line(path: Path, resolved: bool = False) -> str:
     """One `file` line of a concat list, quoted by ffmpeg's rules: inside '...' all is literal but ' itself."""
-    text = path.resolve().as_posix()
+    text = (path if resolved else path.resolve()).as_posix()
     if "\n" in text or "\r" in text:
         raise FfmpegError(f"a chunk path contains a line break, which ffmpeg's concat list cannot hold: {text!r}")
     return "file '" + text.replace("'", "'\\''") + "'\n"
@@ -78,8 +78,12 @@ def write_concat_list(paths: Sequence[Path], list_path: Path, header_only_probe:
     """
     with list_path.open("w", encoding="utf-8", newline="\n") as handle:
         handle.write("ffconcat version 1.0\n")
+        folders: dict[Path, Path] = {}  # chunks share a folder: resolve it once, not once per chunk
         for path in paths:
-            handle.write(concat_line(path))
+            folder = folders.get(path.parent)
+            if folder is None:
+                folder = folders[path.parent] = path.parent.resolve()
+            handle.write(concat_line(folder / path.name, resolved=True))
             if header_only_probe:
                 handle.write("option probesize 4096\noption analyzeduration 0\n")
 

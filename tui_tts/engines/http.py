@@ -23,14 +23,21 @@ WRITE_TIMEOUT = 30.0
 RETRY_AFTER_CAP = 300.0
 
 
-def make_client(base_url: str, headers: Mapping[str, str], read_timeout: float, concurrency: int) -> httpx.AsyncClient:
-    """The one client of a run: keep-alive, a long read timeout, and room for at least `concurrency` connections."""
+def make_client(
+    base_url: str = "", headers: Mapping[str, str] | None = None, read_timeout: float = 60.0
+) -> httpx.AsyncClient:
+    """A client of a run: httpx's API over aiohttp's pool (engines/transport.py), keep-alive, a long read timeout.
+
+    The pool has no connection cap: the scheduler bounds how many requests are in flight, and that bound can change
+    during a run (`+`), so a cap fixed at start would quietly queue requests in the pool.
+    """
+    from tui_tts.engines.transport import PooledTransport  # aiohttp loads only for a remote engine
+
     return httpx.AsyncClient(
         base_url=base_url,
-        headers=dict(headers),
+        headers=dict(headers or {}),
         timeout=httpx.Timeout(connect=CONNECT_TIMEOUT, read=read_timeout, write=WRITE_TIMEOUT, pool=None),
-        # httpcore scans every pooled connection on each request: room for the concurrency, not much more.
-        limits=httpx.Limits(max_connections=concurrency + 8, max_keepalive_connections=concurrency + 8),
+        transport=PooledTransport(),
         follow_redirects=True,
     )
 
@@ -138,6 +145,10 @@ async def audio_from_value(value: Any, downloader: httpx.AsyncClient) -> bytes:
         header, _, text = text.partition(",")
         if ";base64" not in header:
             raise BadOutputError("a data: URI without base64 encoding")
+    try:
+        return base64.b64decode(text, validate=True)  # the usual case: one line, nothing to strip (no copy)
+    except (binascii.Error, ValueError):
+        pass
     try:
         return base64.b64decode("".join(text.split()), validate=True)
     except (binascii.Error, ValueError):

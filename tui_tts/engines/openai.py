@@ -25,7 +25,7 @@ class OpenAIEngine:
         self.base_url = settings.base_url.rstrip("/")
         key = api_key_from(settings.api_key_env, self.base_url, "the OpenAI-compatible server")
         headers = {"Authorization": f"Bearer {key}"} if key else {}
-        self._client = client or make_client(self.base_url, headers, settings.request_timeout, concurrency)
+        self._client = client or make_client(self.base_url, headers, settings.request_timeout)
         self.requests = 0
 
     def describe(self) -> str:

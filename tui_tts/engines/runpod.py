@@ -63,9 +63,11 @@ class RunpodEngine:
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if key:
             headers["Authorization"] = f"Bearer {key}"
-        self._client = client or make_client(self.base_url, headers, settings.request_timeout, concurrency)
-        self._downloads = httpx.AsyncClient(timeout=httpx.Timeout(settings.request_timeout, connect=10.0))
+        self._client = client or make_client(self.base_url, headers, settings.request_timeout)
+        # Audio URLs get a client of their own: the endpoint's key must never go to another host.
+        self._downloads = make_client(read_timeout=settings.request_timeout)
         self._status_method = "GET"
+        self._urls: dict[str, httpx.URL] = {}
         self._typical_seconds: float | None = None
         self._typical_deviation = 0.0
         self.requests: Counter[str] = Counter()
@@ -117,10 +119,20 @@ class RunpodEngine:
     async def _request(self, method: str, route: str, what: str, **kwargs: Any) -> httpx.Response:
         self.requests[route.split("/")[0]] += 1
         try:
-            response = await self._client.request(method, f"/{route}", **kwargs)
+            response = await self._client.request(method, self._url(route), **kwargs)
         except httpx.TransportError as exc:
             raise_for_transport(exc, what)
         return response
+
+    def _url(self, route: str) -> httpx.URL:
+        """The absolute URL of a route, parsed once for the fixed ones (/run, /runsync): httpx parses a relative URL
+        twice on every request to join it to the base."""
+        url = self._urls.get(route)
+        if url is None:
+            url = httpx.URL(f"{self.base_url}/{route}")
+            if "/" not in route:  # /status/{id} and /cancel/{id} are each used a few times only
+                self._urls[route] = url
+        return url
 
     async def _submit(self, chunk: Chunk) -> tuple[str, dict[str, Any]]:
         payload: dict[str, Any] = {"input": fill_template(self.settings.input, chunk.text)}

@@ -35,6 +35,7 @@ from tui_tts.models import ChunkState
 from tui_tts.progress import format_duration
 from tui_tts.runner import RunOutcome
 from tui_tts.session import Session
+from tui_tts.stitch_progress import stitch_text
 from tui_tts.store import StoreError
 from tui_tts.ui.chunk_grid import ChunkGrid
 from tui_tts.ui.commands import DashboardCommands
@@ -264,8 +265,8 @@ class DashboardApp(App[int]):
                     self.stage = "error"  # the scheduler's LogEmitted line says why; saying it twice is noise
                 case LogEmitted(level=level, message=message):
                     self.log_line(level, message)
-                case StitchProgressed(done_seconds=done, total_seconds=total):
-                    self.stage = f"stitching {100 * done / total if total else 100:.0f}%"
+                case StitchProgressed():
+                    self.stage = stitch_text(event)
                 case StitchFinished():
                     self.stage = "stitched"
                 case _:
