@@ -15,6 +15,7 @@ import httpx
 
 from tui_tts.audio.probe import AudioError, inspect_audio
 from tui_tts.engines.base import BadOutputError, ChunkRejectedError, FatalError, RateLimitedError, RetryableError
+from tui_tts.engines.redaction import redact, register_secret
 from tui_tts.models import AudioFacts
 
 # httpx's default is 5 s for every phase; a TTS request for a long chunk can take far longer to answer.
@@ -45,6 +46,7 @@ def api_key_from(env_name: str, base_url: str, service: str) -> str | None:
     """Read the key from the environment. Missing is an error except for a local server."""
     key = os.environ.get(env_name, "").strip()
     if key:
+        register_secret(key)
         return key
     if is_local_url(base_url):
         return None
@@ -74,12 +76,12 @@ def retry_after_seconds(headers: httpx.Headers) -> float | None:
 
 
 def short_body(response: httpx.Response, limit: int = 200) -> str:
-    """A response body fit for one line of an error message."""
+    """A response body fit for one line of an error message, keys cut out before it is shortened."""
     try:
         text = response.text
     except (UnicodeDecodeError, httpx.ResponseNotRead):
         return ""
-    text = " ".join(text.split())
+    text = redact(" ".join(text.split()))
     return text[:limit] + ("..." if len(text) > limit else "")
 
 

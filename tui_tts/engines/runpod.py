@@ -27,6 +27,7 @@ from tui_tts.engines.http import (
     raise_for_transport,
     validated_audio,
 )
+from tui_tts.engines.redaction import redact
 from tui_tts.models import Chunk, SynthesizedAudio
 
 CLOUD_BASE = "https://api.runpod.ai/v2"
@@ -253,5 +254,5 @@ def _json(response: httpx.Response, what: str) -> dict[str, Any]:
 
 
 def _one_line(value: object, limit: int = 200) -> str:
-    text = " ".join(str(value).split())
+    text = redact(" ".join(str(value).split()))  # before shortening: a cut key would no longer match
     return text[:limit] + ("..." if len(text) > limit else "")
