@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -185,6 +186,38 @@ async def test_resume_reattaches_to_a_finished_job_instead_of_paying_again() -> 
         again = await engine.synthesize(CHUNK, Jobs(), resume_job_id=jobs.ids[0])
         assert again.data == first.data
         assert emulator.stats()["submitted"] == 1 and engine.reattached == 1
+
+
+@pytest.mark.parametrize(
+    "faults",
+    [{"status_rate_limit": 4.0, "retry_after": 0.1}, {"http_error_rate": 0.4}, {"reset_rate": 0.4}],
+    ids=["429", "500", "reset"],
+)
+async def test_resume_keeps_good_jobs_through_transient_status_errors(faults: dict[str, float]) -> None:
+    """Issue 12 item 2: a 429, 5xx or reset on a re-attached job's /status is retried; the job is never paid again."""
+    texts = [Chunk(n, 0, 0, 1, f"Sentence number {n} of the book.") for n in range(16)]
+    async with engine_and_emulator(EmulatorConfig(latency=0.02, workers=16, seed=7)) as (engine, emulator):
+        jobs = Jobs()
+        await asyncio.gather(*(engine.synthesize(chunk, jobs) for chunk in texts))
+        assert emulator.stats()["submitted"] == 16
+        emulator.config = dataclasses.replace(emulator.config, **faults)  # the restart meets a struggling endpoint
+        again = await asyncio.gather(*(engine.synthesize(chunk, Jobs(), resume_job_id=job_id)
+                                       for chunk, job_id in zip(texts, jobs.ids, strict=True)))  # fmt: skip
+        stats = emulator.stats()
+    assert all(audio.facts.duration > 0 for audio in again)
+    assert stats["submitted"] == 16 and engine.reattached == 16
+    assert stats.get("rate_limited", 0) + stats.get("http_errors", 0) + stats.get("resets", 0) > 0
+
+
+async def test_resume_drops_a_job_that_failed() -> None:
+    async with engine_and_emulator(EmulatorConfig(latency=0.01, fail_rate=1.0)) as (engine, emulator):
+        jobs = Jobs()
+        with pytest.raises(RetryableError, match="FAILED"):
+            await engine.synthesize(CHUNK, jobs)
+        emulator.config = dataclasses.replace(emulator.config, fail_rate=0.0)
+        second = Jobs()
+        audio = await engine.synthesize(CHUNK, second, resume_job_id=jobs.ids[0])
+    assert audio.facts.duration > 0 and second.ids and second.ids[0] != jobs.ids[0]
 
 
 async def test_resume_of_an_expired_job_submits_again() -> None:

@@ -149,10 +149,12 @@ class Emulator:
         if not limit:
             return False
         now = time.monotonic()
-        recent.append(now)
         while recent and recent[0] < now - 1.0:
             recent.popleft()
-        return len(recent) > limit
+        if len(recent) >= limit:
+            return True  # refused requests do not count: `limit` requests are served in any second
+        recent.append(now)
+        return False
 
     def _roll(self, probability: float) -> bool:
         return probability > 0 and self.random.random() < probability

@@ -88,7 +88,9 @@ def short_body(response: httpx.Response, limit: int = 200) -> str:
 def raise_for_transport(exc: httpx.TransportError, what: str) -> None:
     """Connection resets, timeouts and protocol errors are passing failures."""
     kind = type(exc).__name__
-    raise RetryableError(f"{what}: {kind}{': ' + str(exc) if str(exc) else ''}", overload=True) from None
+    error = RetryableError(f"{what}: {kind}{': ' + str(exc) if str(exc) else ''}", overload=True)
+    error.unreachable = True
+    raise error from None
 
 
 def classify_status(response: httpx.Response, what: str, service: str) -> None:
@@ -101,7 +103,9 @@ def classify_status(response: httpx.Response, what: str, service: str) -> None:
     if code == 429:
         raise RateLimitedError(f"{what}: HTTP 429 rate limited", retry_after_seconds(response.headers))
     if code >= 500 or code in (408, 409, 425):
-        raise RetryableError(f"{what}: HTTP {code} {short_body(response)}".rstrip(), overload=True)
+        error = RetryableError(f"{what}: HTTP {code} {short_body(response)}".rstrip(), overload=True)
+        error.unreachable = code >= 500
+        raise error
     if code in (400, 413, 422):  # about this request's content: other chunks may well succeed
         raise ChunkRejectedError(f"{what}: HTTP {code} {short_body(response)}".rstrip())
     if code == 404:
