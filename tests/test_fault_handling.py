@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -58,3 +59,52 @@ def test_redaction_finds_the_key_in_base64_at_any_alignment() -> None:
         encoded = base64.b64encode(f"{prefix}{secret} and more".encode()).decode()
         message = str(RetryableError(f"HTTP 500 {encoded}"))
         assert secret not in message and "[redacted]" in message, prefix
+
+
+def outage_run(tmp_path: Path, outage: str, mode: str = "run", patience: float = 1800.0,
+               chars: int = 1500) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:  # fmt: skip
+    """A run against an emulator that refuses connections during `outage` (T1-T2 seconds after it starts)."""
+    port = free_port()
+    log = tmp_path / "emulator.log"
+    emulator = start_server([sys.executable, "-m", "tui_tts", "emulate", "--port", str(port), "--latency", "0.05",
+                             "--outage", outage, "--workers", "8"], log)  # fmt: skip
+    try:
+        config = tmp_path / "c.toml"
+        config.write_text(f'engine = "runpod"\n[run]\nmax_attempts = 3\nretry_base_delay = 0.05\nmax_chars = 100\n'
+                          f'outage_patience = {patience}\n[runpod]\nmode = "{mode}"\n'
+                          f'endpoint_url = "http://127.0.0.1:{port}/v2/emulator"\npoll_initial = 0.05\n'
+                          f'poll_max = 0.2\n')  # fmt: skip
+        source = tmp_path / "story.txt"
+        source.write_text(STORY[:chars], encoding="utf-8")
+        data = tmp_path / "data"
+        run = run_cli("run", str(source), "-c", str(config), "--data-dir", str(data), "--format", "wav", env={})
+        show = run_cli("show", "last", "--json", "--data-dir", str(data), env={})
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=10)
+    return run, json.loads(show.stdout)
+
+
+@pytest.mark.slow
+def test_an_endpoint_that_starts_late_does_not_fail_the_book(tmp_path: Path) -> None:
+    run, report = outage_run(tmp_path, "0-5")
+    assert run.returncode == 0, run.stderr
+    assert report["state"] == "done" and report["failed"] == 0
+    assert "endpoint unreachable since" in run.stderr and "retrying in" in run.stderr
+
+
+@pytest.mark.slow
+def test_an_outage_mid_run_in_runsync_mode_does_not_fail_chunks(tmp_path: Path) -> None:
+    run, report = outage_run(tmp_path, "1.5-5", mode="runsync", chars=2500)
+    assert run.returncode == 0, run.stderr
+    assert report["state"] == "done" and report["failed"] == 0
+    assert "endpoint unreachable since" in run.stderr
+
+
+@pytest.mark.slow
+def test_an_outage_longer_than_the_patience_stops_the_run_cleanly(tmp_path: Path) -> None:
+    run, report = outage_run(tmp_path, "0-120", patience=3.0)
+    assert run.returncode == 2, run.stderr
+    assert "Traceback" not in run.stderr
+    assert "outage_patience" in run.stderr.splitlines()[-1]
+    assert report["state"] == "stopped" and report["failed"] == 0  # nothing failed for good: resume picks it up

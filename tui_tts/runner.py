@@ -16,6 +16,7 @@ from tui_tts.assemble import stitch_run
 from tui_tts.audio.ffmpeg import Ffmpeg
 from tui_tts.audio.probe import EXTENSIONS, AudioError, probe_file
 from tui_tts.audio.stitch import StitchResult
+from tui_tts.breaker import EndpointBreaker
 from tui_tts.config import Settings
 from tui_tts.engines.base import Engine
 from tui_tts.errors import InputError, RunAborted
@@ -144,7 +145,11 @@ class RunController:
             max_attempts=settings.run.max_attempts,
             retry_base_delay=settings.run.retry_base_delay,
             retry_max_delay=settings.run.retry_max_delay,
+            breaker=EndpointBreaker(settings.run.outage_patience),
+            explain_wait=getattr(engine, "waiting_summary", None),
         )
+        if hasattr(engine, "breaker"):  # remote engines report every answered and unanswered request to it
+            setattr(engine, "breaker", self.scheduler.breaker)  # noqa: B010 (not part of the Engine protocol)
         self._recorder: EventRecorder | None = None
         self._resume_jobs: dict[int, str] = {}
         self._interrupted = False

@@ -13,6 +13,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
+from tui_tts.breaker import EndpointBreaker
 from tui_tts.engines.base import ChunkRejectedError, FatalError, RateLimitedError, RetryableError
 from tui_tts.events import (
     ChunkCancelled,
@@ -30,6 +31,7 @@ from tui_tts.events import (
 )
 from tui_tts.limits import ConcurrencyLimit, full_jitter_delay
 from tui_tts.models import AudioFacts, Chunk
+from tui_tts.stall import StallWatch
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +62,8 @@ class Scheduler:
         retry_base_delay: float = 1.0,
         retry_max_delay: float = 60.0,
         rng: random.Random | None = None,
+        breaker: EndpointBreaker | None = None,
+        explain_wait: Callable[[], str | None] | None = None,
     ) -> None:
         self._process_chunk = process
         self._bus = bus
@@ -83,6 +87,9 @@ class Scheduler:
         self.in_flight = 0
         self.peak_in_flight = 0
         self.abort_reason: str | None = None
+        # An outage of the whole endpoint pauses dispatch instead of failing chunks (tui_tts.breaker).
+        self.breaker = breaker or EndpointBreaker(patience=float("inf"))
+        self._stall_watch = StallWatch(bus, self.breaker, explain_wait, lambda: self.in_flight)
 
     # ----- control, callable from the UI or the CLI at any time -----
 
@@ -157,7 +164,11 @@ class Scheduler:
         self._finished.clear()
         self._stopping = False
         self._spawn_workers()
-        await self._finished.wait()
+        watch = asyncio.get_running_loop().create_task(self._stall_watch.run(self._stop_for_outage))
+        try:
+            await self._finished.wait()
+        finally:
+            watch.cancel()
         if not self._stopping:
             for worker in list(self._workers):
                 worker.cancel()  # every chunk is settled: the workers left are idle
@@ -220,6 +231,10 @@ class Scheduler:
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue
+            hold = self.breaker.dispatch_hold()  # the endpoint is down: one probe at a time, with backoff
+            if hold > 0:
+                await asyncio.sleep(min(hold, 1.0))
+                continue
             return True
 
     async def _process(self, chunk: Chunk) -> None:
@@ -255,6 +270,10 @@ class Scheduler:
             else:
                 self._retry_or_fail(chunk, attempt, f"{type(exc).__name__}: {exc}")
         except RetryableError as exc:
+            if exc.unreachable and self.breaker.is_open:  # the endpoint's outage, not the chunk's fault
+                self._attempts[chunk.index] = attempt - 1
+                self._retry_later(chunk, attempt, str(exc), 0.0)
+                return
             old = self.limit.effective
             if exc.overload and self.limit.record_overload(started, factor=0.75):
                 self._bus.emit(LimitChanged(old, self.limit.effective, f"after error: {exc}"))
@@ -314,6 +333,11 @@ class Scheduler:
             self._bus.emit(RunAbortRequested(reason))
             self._bus.emit(LogEmitted("error", f"run stopped: {reason}"))
         self.stop(cancel_in_flight=False)
+
+    def _stop_for_outage(self, reason: str) -> None:
+        """The endpoint stayed unreachable past run.outage_patience: stop, returning jobs in flight for resume."""
+        self._abort(reason)
+        self.stop(cancel_in_flight=True)
 
     def _check_finished(self) -> None:
         if self._remaining <= 0:
