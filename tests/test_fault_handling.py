@@ -108,3 +108,46 @@ def test_an_outage_longer_than_the_patience_stops_the_run_cleanly(tmp_path: Path
     assert "Traceback" not in run.stderr
     assert "outage_patience" in run.stderr.splitlines()[-1]
     assert report["state"] == "stopped" and report["failed"] == 0  # nothing failed for good: resume picks it up
+
+
+KILL_AFTER_JOB_ANSWER = """
+import asyncio, os, signal, sys
+from pathlib import Path
+from tui_tts.config import load_settings
+from tui_tts.runner import RunController
+from tui_tts.store import Store
+from tui_tts.text.loading import load_document
+
+async def main(source: Path, data: Path, phase: str) -> None:
+    settings = load_settings(None, {"engine": "local"})
+    async with Store(data / "tui-tts.db") as store:
+        controller = RunController(settings, store, object(), None, data)
+        plan = await controller.prepare(source, source.read_bytes(), load_document(source), data / "out.wav")
+        if phase == "resume":
+            print(",".join(f"{index}={job}" for index, job in sorted(plan.resume_jobs.items())))
+            return
+        controller.chunk_dir.mkdir(parents=True, exist_ok=True)
+        # A burst of /run answers, each handed over the moment it is parsed; then kill -9 at the first chance.
+        for chunk in plan.chunks[:5]:
+            asyncio.get_running_loop().create_task(controller.job_submitted(chunk, f"job-{chunk.index}"))
+        await asyncio.sleep(0)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+asyncio.run(main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]))
+"""
+
+
+def test_a_job_id_survives_a_kill_right_after_its_answer(tmp_path: Path) -> None:
+    """Issue 12 item 8: nothing runs between a /run answer and the write that lets a restart re-attach to it."""
+    source = tmp_path / "story.txt"
+    source.write_text(STORY[:1500], encoding="utf-8")
+    script = tmp_path / "kill_after_answer.py"
+    script.write_text(KILL_AFTER_JOB_ANSWER)
+    data = tmp_path / "data"
+    killed = subprocess.run([sys.executable, str(script), str(source), str(data), "submit"], capture_output=True,
+                            text=True, timeout=60)  # fmt: skip
+    assert killed.returncode == -9, killed.stderr
+    resumed = subprocess.run([sys.executable, str(script), str(source), str(data), "resume"], capture_output=True,
+                             text=True, timeout=60)  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr
+    assert resumed.stdout.strip() == ",".join(f"{n}=job-{n}" for n in range(5))

@@ -21,6 +21,7 @@ from tui_tts.config import Settings
 from tui_tts.engines.base import Engine
 from tui_tts.errors import InputError, RunAborted
 from tui_tts.events import ChunkJobSubmitted, EventBus
+from tui_tts.job_journal import journal_path, read_jobs, record_job
 from tui_tts.limits import ConcurrencyLimit
 from tui_tts.models import AudioFacts, Chunk, ChunkState, Document
 from tui_tts.scheduler import ChunkOutcome, Scheduler
@@ -38,7 +39,6 @@ from tui_tts.store.runs import (
 from tui_tts.text.chunking import chunk_document
 
 DATABASE_NAME = "tui-tts.db"
-JOB_ID_COMMIT_WINDOW = 0.025  # seconds a paid job's id may wait for others to share its commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +216,7 @@ class RunController:
         attempts: dict[int, int] = {}
         resume_jobs: dict[int, str] = {}
         done = adopted = 0
+        journal = read_jobs(journal_path(self.data_dir / "runs" / run.id))  # newer than the database, if anything
         for record in records:
             found = await asyncio.to_thread(self._valid_audio, record, self.chunk_dir_for(run.id))
             if found is not None:
@@ -233,8 +234,9 @@ class RunController:
             todo.append(record.chunk)
             attempts[record.chunk.index] = 0 if record.state == ChunkState.FAILED else record.attempts
             # A job id survives only while its job may still deliver (it is cleared when an attempt fails).
-            if record.job_id and record.state != ChunkState.FAILED:
-                resume_jobs[record.chunk.index] = record.job_id
+            job_id = journal.get(record.chunk.index) or record.job_id
+            if job_id and record.state != ChunkState.FAILED:
+                resume_jobs[record.chunk.index] = job_id
         if todo:
             self.store.write_many("UPDATE chunks SET state='queued' WHERE run_id=? AND idx=?",
                                   [(run.id, chunk.index) for chunk in todo])  # fmt: skip
@@ -361,12 +363,12 @@ class RunController:
         return ChunkOutcome(str(path), audio.facts, audio.job_facts)
 
     async def job_submitted(self, chunk: Chunk, job_id: str) -> None:
-        """JobListener: a remote job exists; its id is committed before anyone waits on it.
-
-        Ids that arrive within a few milliseconds share one commit; a crash after this returns never pays twice.
+        """JobListener: a remote job exists. Its id goes to the run's journal at once, in this very step of the
+        event loop (nothing runs between the parsed answer and the write), then to the database as usual.
         """
+        assert self.plan is not None
+        record_job(journal_path(self.data_dir / "runs" / self.plan.run.id), chunk.index, job_id)
         self.bus.emit(ChunkJobSubmitted(chunk.index, job_id))
-        await self.store.committed(within=JOB_ID_COMMIT_WINDOW)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:
