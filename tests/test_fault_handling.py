@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import subprocess
@@ -151,3 +152,69 @@ def test_a_job_id_survives_a_kill_right_after_its_answer(tmp_path: Path) -> None
                              text=True, timeout=60)  # fmt: skip
     assert resumed.returncode == 0, resumed.stderr
     assert resumed.stdout.strip() == ",".join(f"{n}=job-{n}" for n in range(5))
+
+
+async def test_a_stalled_run_says_why_at_every_interval() -> None:
+    """Issue 12 item 7: with nothing progressing, the run names what it waits on (here a job stuck in the queue)."""
+    from tui_tts.breaker import EndpointBreaker
+    from tui_tts.config import RunpodSettings
+    from tui_tts.emulator import EmulatorConfig, running_emulator
+    from tui_tts.engines.runpod import RunpodEngine
+    from tui_tts.events import EventBus, LogEmitted
+    from tui_tts.models import Chunk
+    from tui_tts.stall import StallWatch
+
+    class Ids:
+        async def job_submitted(self, chunk: Chunk, job_id: str) -> None:
+            pass
+
+    bus = EventBus()
+    said: list[str] = []
+    bus.subscribe(lambda event: said.append(event.message) if isinstance(event, LogEmitted) else None)
+    async with running_emulator(EmulatorConfig(stuck_rate=1.0, latency=0.01)) as (url, _emulator):
+        engine = RunpodEngine(RunpodSettings(endpoint_url=url, poll_initial=0.05, poll_max=0.1), concurrency=2)
+        watch = StallWatch(bus, EndpointBreaker(60), engine.waiting_summary, lambda: 1, interval=0.4, tick=0.05)
+        job = asyncio.create_task(engine.synthesize(Chunk(0, 0, 0, 1, "Stuck."), Ids()))
+        watcher = asyncio.create_task(watch.run(lambda reason: None))
+        await asyncio.sleep(1.3)
+        job.cancel()
+        watcher.cancel()
+        await asyncio.gather(job, watcher, return_exceptions=True)
+        await engine.aclose()
+    stalls = [line for line in said if line.startswith("no progress for")]
+    assert len(stalls) >= 2
+    assert "queued for" in stalls[-1] and "job " in stalls[-1]
+
+
+async def test_the_breaker_opens_on_an_outage_probes_once_and_stops_past_its_patience() -> None:
+    from tui_tts.breaker import OPEN_AFTER, EndpointBreaker
+    from tui_tts.events import EventBus, LogEmitted
+    from tui_tts.stall import StallWatch
+
+    now = [100.0]
+    breaker = EndpointBreaker(30.0, clock=lambda: now[0])
+    bus = EventBus()
+    said: list[str] = []
+    bus.subscribe(lambda event: said.append(event.message) if isinstance(event, LogEmitted) else None)
+    watch = StallWatch(bus, breaker, None, lambda: 0, interval=1000, tick=0.01, clock=lambda: now[0])
+    for _ in range(OPEN_AFTER - 1):
+        breaker.record_unanswered()
+    breaker.record_answered()  # an answer in between: sporadic errors are no outage
+    for _ in range(OPEN_AFTER - 1):
+        breaker.record_unanswered()
+    assert not breaker.is_open and breaker.dispatch_hold() == 0
+    breaker.record_unanswered()
+    assert breaker.is_open and "endpoint unreachable since" in said[-1] and "retrying in" in said[-1]
+    assert breaker.dispatch_hold() > 0  # paused
+    now[0] += 5
+    assert breaker.dispatch_hold() == 0  # the one probe ...
+    assert breaker.dispatch_hold() > 0  # ... and only one
+    breaker.record_unanswered()  # the probe failed: a longer wait
+    now[0] += 1
+    assert breaker.dispatch_hold() > 1
+    stopped: list[str] = []
+    now[0] += 30
+    await watch.run(stopped.append)
+    assert stopped and "run.outage_patience" in stopped[0]
+    breaker.record_answered()
+    assert not breaker.is_open and "reachable again" in said[-1]
