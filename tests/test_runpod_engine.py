@@ -322,3 +322,11 @@ async def test_audio_values_base64_data_uri_and_url() -> None:
             with pytest.raises(BadOutputError):
                 await audio_from_value(bad, client)
     await runner.cleanup()
+
+
+async def test_a_truncated_wav_output_is_bad_output() -> None:
+    """The emulator's truncated output: a WAV whose header says more samples than arrived is not accepted."""
+    async with engine_and_emulator(EmulatorConfig(latency=0.01, truncate_rate=1.0)) as (engine, emulator):
+        with pytest.raises(BadOutputError, match="truncated"):
+            await engine.synthesize(CHUNK, Jobs())
+        assert emulator.stats()["truncated"] == 1

@@ -6,6 +6,7 @@ import base64
 import binascii
 import email.utils
 import os
+import struct
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -22,6 +23,7 @@ from tui_tts.models import AudioFacts
 CONNECT_TIMEOUT = 10.0
 WRITE_TIMEOUT = 30.0
 RETRY_AFTER_CAP = 300.0
+WAV_PLACEHOLDER_SIZE = 0x7FFF0000  # data sizes from here up are "unknown length" placeholders, not real sizes
 
 
 def make_client(base_url: str, headers: Mapping[str, str], read_timeout: float, concurrency: int) -> httpx.AsyncClient:
@@ -151,8 +153,31 @@ async def audio_from_value(value: Any, downloader: httpx.AsyncClient) -> bytes:
 
 
 def validated_audio(data: bytes, source: str) -> tuple[bytes, AudioFacts]:
-    """Audio must decode and not be empty before a chunk counts as done."""
+    """Audio must decode, be whole and not be empty before a chunk counts as done."""
+    shortfall = wav_shortfall(data)
+    if shortfall is not None:
+        declared, arrived = shortfall
+        raise BadOutputError(f"{source} returned truncated audio: the WAV declares {declared} bytes of samples, "
+                             f"{arrived} arrived")  # fmt: skip
     try:
         return inspect_audio(data)
     except AudioError as exc:
         raise BadOutputError(f"{source} returned unusable audio: {exc}") from None
+
+
+def wav_shortfall(data: bytes) -> tuple[int, int] | None:
+    """(declared, arrived) sample bytes of a WAV cut short; None if whole, not WAV, or sized by a placeholder.
+
+    Streaming servers write 0 or 0xFFFFFFFF-like sizes before they know the length: those mean "to the end".
+    """
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    offset = 12
+    while offset + 8 <= len(data):
+        chunk_id, size = struct.unpack_from("<4sI", data, offset)
+        if chunk_id == b"data":
+            arrived = len(data) - offset - 8
+            placeholder = size == 0 or size >= WAV_PLACEHOLDER_SIZE
+            return (size, arrived) if not placeholder and size > arrived else None
+        offset += 8 + size + (size & 1)
+    return None

@@ -211,7 +211,8 @@ class RunpodEngine:
         while True:
             status = body.get("status")
             if status == UNKNOWN:  # no answer yet: the job is ours until RunPod says otherwise
-                if self.breaker is None and time.monotonic() - answered > self.settings.job_deadline:
+                outage = self.breaker is not None and self.breaker.is_open  # then run.outage_patience decides
+                if not outage and time.monotonic() - answered > self.settings.job_deadline:
                     raise RetryableError(f"job {job_id}: no answer to /status for {self.settings.job_deadline:.0f} s")
                 await asyncio.sleep(delay * random.uniform(0.95, 1.05))
                 delay = min(max(delay, self.settings.poll_initial) * 1.5, self.settings.poll_max)
