@@ -82,10 +82,10 @@ def submissions_under_faults(chunks: int) -> dict[str, object]:
             "limit_lines": sum("limit " in line for line in result.stderr.splitlines())}  # fmt: skip
 
 
-def paid_twice_per_kill(chunks: int, kills: int, seed: int = 1) -> dict[str, object]:
+def paid_twice_per_kill(chunks: int, kills: int, *flags: str, seed: int = 1) -> dict[str, object]:
     """kill -9 mid-run (jobs in flight) `kills` times, then run to the end: chunks the endpoint ran twice, per kill."""
     rng = random.Random(seed)
-    with tempfile.TemporaryDirectory(prefix="tui-tts-kills-") as name, fault_emulator(16, 0.4) as url:
+    with tempfile.TemporaryDirectory(prefix="tui-tts-kills-") as name, fault_emulator(16, 0.4, *flags) as url:
         folder = Path(name)
         (folder / "book.txt").write_text(book(chunks), encoding="utf-8")
         command = tui_tts(folder, write_config(folder, url))
@@ -97,7 +97,8 @@ def paid_twice_per_kill(chunks: int, kills: int, seed: int = 1) -> dict[str, obj
         final = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=1800)
         stats = emulator_stats(url)
     repeats = int(stats["repeat_submissions"])  # type: ignore[call-overload]
-    return {"case": f"{kills} x kill -9, {chunks} chunks", "exit": final.returncode, "chunks": chunks,
+    label = f"{kills} x kill -9, {chunks} chunks" + (f" ({' '.join(flags)})" if flags else "")
+    return {"case": label, "exit": final.returncode, "chunks": chunks,
             "submissions_per_chunk": int(stats["submitted"]) / chunks,  # type: ignore[call-overload]
             "paid_twice": repeats, "paid_twice_per_kill": repeats / kills}  # fmt: skip
 
@@ -125,8 +126,9 @@ def run(quick: bool) -> list[dict[str, object]]:
     if quick:
         return [submissions_under_faults(60), paid_twice_per_kill(80, 2), outage(40, "0-4", "run"),
                 outage(60, "2-5", "runsync")]  # fmt: skip
-    return [submissions_under_faults(400), paid_twice_per_kill(400, 7), outage(187, "0-20", "run"),
-            outage(187, "4-24", "runsync")]  # fmt: skip
+    return [submissions_under_faults(400), paid_twice_per_kill(400, 7),
+            paid_twice_per_kill(200, 3, "--status-rate-limit", "10", "--retry-after", "1"),
+            outage(187, "0-20", "run"), outage(187, "4-24", "runsync")]  # fmt: skip
 
 
 def main() -> int:

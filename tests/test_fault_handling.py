@@ -173,7 +173,7 @@ async def test_a_stalled_run_says_why_at_every_interval() -> None:
     bus.subscribe(lambda event: said.append(event.message) if isinstance(event, LogEmitted) else None)
     async with running_emulator(EmulatorConfig(stuck_rate=1.0, latency=0.01)) as (url, _emulator):
         engine = RunpodEngine(RunpodSettings(endpoint_url=url, poll_initial=0.05, poll_max=0.1), concurrency=2)
-        watch = StallWatch(bus, EndpointBreaker(60), engine.waiting_summary, lambda: 1, interval=0.4, tick=0.05)
+        watch = StallWatch(bus, EndpointBreaker(60), engine.waiting_summary, lambda: "", interval=0.4, tick=0.05)
         job = asyncio.create_task(engine.synthesize(Chunk(0, 0, 0, 1, "Stuck."), Ids()))
         watcher = asyncio.create_task(watch.run(lambda reason: None))
         await asyncio.sleep(1.3)
@@ -196,7 +196,7 @@ async def test_the_breaker_opens_on_an_outage_probes_once_and_stops_past_its_pat
     bus = EventBus()
     said: list[str] = []
     bus.subscribe(lambda event: said.append(event.message) if isinstance(event, LogEmitted) else None)
-    watch = StallWatch(bus, breaker, None, lambda: 0, interval=1000, tick=0.01, clock=lambda: now[0])
+    watch = StallWatch(bus, breaker, None, lambda: "", interval=1000, tick=0.01, clock=lambda: now[0])
     for _ in range(OPEN_AFTER - 1):
         breaker.record_unanswered()
     breaker.record_answered()  # an answer in between: sporadic errors are no outage

@@ -101,8 +101,8 @@ class EndpointBreaker:
         return f"endpoint unreachable since {since}, {when}"
 
     def _delay(self) -> float:
-        """Jittered exponential backoff between probes: about base, 2 base, 4 base ... up to the cap."""
-        delay = min(self._cap, self._base * 2.0**self._probes)
+        """Jittered exponential backoff between probes: about base, 1.5 base, 2.25 base ... up to the cap."""
+        delay = min(self._cap, self._base * 1.5**self._probes)
         return delay * self._rng.uniform(0.8, 1.2)
 
     def _notify(self) -> None:

@@ -89,7 +89,9 @@ class Scheduler:
         self.abort_reason: str | None = None
         # An outage of the whole endpoint pauses dispatch instead of failing chunks (tui_tts.breaker).
         self.breaker = breaker or EndpointBreaker(patience=float("inf"))
-        self._stall_watch = StallWatch(bus, self.breaker, explain_wait, lambda: self.in_flight)
+        self._stall_watch = StallWatch(bus, self.breaker, explain_wait, lambda: (
+            "dispatch paused" if self.paused else
+            f"{self.in_flight} chunk(s) in flight, {len(self._timers)} waiting to retry"))  # fmt: skip
 
     # ----- control, callable from the UI or the CLI at any time -----
 

@@ -24,7 +24,7 @@ class StallWatch:
         bus: EventBus,
         breaker: EndpointBreaker,
         explain: Callable[[], str | None] | None,
-        in_flight: Callable[[], int],
+        fallback: Callable[[], str],
         *,
         interval: float = STALL_INTERVAL,
         tick: float = 1.0,
@@ -33,7 +33,7 @@ class StallWatch:
         self._bus = bus
         self._breaker = breaker
         self._explain = explain
-        self._in_flight = in_flight
+        self._fallback = fallback  # what the scheduler knows, when the engine has nothing to say
         self._interval = interval
         self._tick = tick
         self._clock = clock
@@ -72,6 +72,6 @@ class StallWatch:
                 self._bus.emit(LogEmitted("warning", breaker.describe()))
                 continue
             reason = self._explain() if self._explain else None
-            reason = reason or f"{self._in_flight()} chunk(s) in flight"
+            reason = reason or self._fallback()
             stalled = now - self._last_progress
             self._bus.emit(LogEmitted("warning", f"no progress for {stalled:.0f} s: {reason}"))
