@@ -138,6 +138,7 @@ asyncio.run(main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3]))
 """
 
 
+@pytest.mark.slow
 def test_a_job_id_survives_a_kill_right_after_its_answer(tmp_path: Path) -> None:
     """Issue 12 item 8: nothing runs between a /run answer and the write that lets a restart re-attach to it."""
     source = tmp_path / "story.txt"

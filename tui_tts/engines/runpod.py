@@ -133,7 +133,7 @@ class RunpodEngine:
         for status, ages in sorted(by_status.items()):
             oldest, job_id = max(ages)
             label = {"IN_QUEUE": "queued", "IN_PROGRESS": "in progress", "RUNNING": "in progress"}.get(
-                status, "not answering"
+                status, "without an answer from /status"
             )
             if len(ages) == 1:
                 parts.append(f"job {job_id} {label} for {_age(oldest)}")
@@ -211,6 +211,8 @@ class RunpodEngine:
         while True:
             status = body.get("status")
             if status == UNKNOWN:  # no answer yet: the job is ours until RunPod says otherwise
+                if self._in_flight.get(job_id, ("", 0.0))[0] != UNKNOWN:
+                    self._in_flight[job_id] = (UNKNOWN, time.monotonic())
                 outage = self.breaker is not None and self.breaker.is_open  # then run.outage_patience decides
                 if not outage and time.monotonic() - answered > self.settings.job_deadline:
                     raise RetryableError(f"job {job_id}: no answer to /status for {self.settings.job_deadline:.0f} s")
