@@ -85,6 +85,11 @@ class EndpointBreaker:
         return 0.0
 
     @property
+    def retry_in(self) -> float:
+        """Seconds until the next probe may go (0 while closed)."""
+        return max(0.0, self._next_probe - self._clock()) if self.is_open else 0.0
+
+    @property
     def down_for(self) -> float:
         """Seconds since the first unanswered request of the current outage (0 while closed)."""
         return self._clock() - self._first_miss if self.is_open else 0.0
@@ -96,7 +101,7 @@ class EndpointBreaker:
     def describe(self) -> str:
         """'endpoint unreachable since 14:02:11, retrying in 40 s' (or 'probing now')."""
         since = time.strftime("%H:%M:%S", time.localtime(self._first_miss_wall))
-        wait = self._next_probe - self._clock()
+        wait = self.retry_in
         when = f"retrying in {wait:.0f} s" if wait >= 0.5 else "probing now"
         return f"endpoint unreachable since {since}, {when}"
 

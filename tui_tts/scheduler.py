@@ -274,7 +274,7 @@ class Scheduler:
         except RetryableError as exc:
             if exc.unreachable and self.breaker.is_open:  # the endpoint's outage, not the chunk's fault
                 self._attempts[chunk.index] = attempt - 1
-                self._retry_later(chunk, attempt, str(exc), 0.0)
+                self._retry_later(chunk, attempt, str(exc), self.breaker.retry_in)
                 return
             old = self.limit.effective
             if exc.overload and self.limit.record_overload(started, factor=0.75):
