@@ -219,3 +219,46 @@ async def test_the_breaker_opens_on_an_outage_probes_once_and_stops_past_its_pat
     assert stopped and "run.outage_patience" in stopped[0]
     breaker.record_answered()
     assert not breaker.is_open and "reachable again" in said[-1]
+
+
+async def test_the_emulator_outage_window_refuses_then_serves() -> None:
+    import httpx
+
+    from tui_tts.emulator import EmulatorConfig, running_emulator
+
+    config = EmulatorConfig(latency=0.01, outage_start=0.3, outage_end=0.9)
+    async with running_emulator(config) as (url, emulator), httpx.AsyncClient() as client:
+        assert (await client.get(f"{url}/health")).status_code == 200
+        await asyncio.sleep(0.5)
+        with pytest.raises(httpx.TransportError):
+            await client.get(f"{url}/health")
+        async with httpx.AsyncClient() as fresh:  # a new connection is refused, not just the pooled one
+            with pytest.raises(httpx.ConnectError):
+                await fresh.get(f"{url}/health")
+        await asyncio.sleep(0.6)
+        assert (await client.get(f"{url}/health")).status_code == 200
+        assert not emulator.down
+
+
+def test_the_emulator_outage_flag_is_checked() -> None:
+    result = run_cli("emulate", "--outage", "20-5", env={})
+    assert result.returncode == 2 and "T1-T2" in result.stderr
+
+
+async def test_the_openai_engine_reports_an_unreachable_server_to_the_breaker() -> None:
+    from tui_tts.breaker import EndpointBreaker
+    from tui_tts.config import OpenAISettings
+    from tui_tts.engines.base import RetryableError
+    from tui_tts.engines.openai import OpenAIEngine
+    from tui_tts.models import Chunk
+
+    engine = OpenAIEngine(OpenAISettings(base_url=f"http://127.0.0.1:{free_port()}/v1"), concurrency=2)
+    engine.breaker = breaker = EndpointBreaker(60)
+    try:
+        for _ in range(4):
+            with pytest.raises(RetryableError) as caught:
+                await engine.synthesize(Chunk(0, 0, 0, 1, "Hello."), None)  # type: ignore[arg-type]
+            assert caught.value.unreachable
+    finally:
+        await engine.aclose()
+    assert breaker.is_open
