@@ -330,3 +330,35 @@ async def test_a_truncated_wav_output_is_bad_output() -> None:
         with pytest.raises(BadOutputError, match="truncated"):
             await engine.synthesize(CHUNK, Jobs())
         assert emulator.stats()["truncated"] == 1
+
+
+async def test_resume_keeps_a_job_through_garbage_status_answers() -> None:
+    """A /status answer without a known status says nothing about the job: poll again, never pay again."""
+    wav = base64.b64encode(pcm_to_wav(b"\x00\x01" * 800, 16000)).decode()
+    answers = [{"error": "upstream hiccup"}, {"id": "job-7", "status": None}]
+    runs: list[int] = []
+
+    async def run(_: web.Request) -> web.Response:
+        runs.append(1)
+        return web.json_response({"id": "job-new", "status": "IN_QUEUE"})
+
+    async def status(_: web.Request) -> web.Response:
+        if answers:
+            return web.json_response(answers.pop(0))
+        return web.json_response({"id": "job-7", "status": "COMPLETED", "output": {"audio_base64": wav}})
+
+    app = web.Application()
+    app.router.add_post("/run", run)
+    app.router.add_get("/status/{id}", status)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    engine = RunpodEngine(RunpodSettings(endpoint_url=f"http://127.0.0.1:{runner.addresses[0][1]}",
+                                         poll_initial=0.01, poll_max=0.02), 2)  # fmt: skip
+    try:
+        audio = await engine.synthesize(CHUNK, Jobs(), resume_job_id="job-7")
+    finally:
+        await engine.aclose()
+        await runner.cleanup()
+    assert audio.job_facts["job_id"] == "job-7" and runs == [] and answers == []

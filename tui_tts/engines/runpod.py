@@ -193,7 +193,10 @@ class RunpodEngine:
         if response.status_code == 404:
             raise JobLostError(f"job {job_id} is gone (HTTP 404: expired or lost); submitting again")
         classify_status(response, "GET /status", "RunPod")
-        return _json(response, "GET /status")
+        body = _json(response, "GET /status")
+        if body.get("status") not in PENDING | FAILED | {"COMPLETED"}:  # garbage says nothing about the job
+            raise RetryableError(f"GET /status: answer without a known status (HTTP {response.status_code})")
+        return body
 
     async def _cancel(self, job_id: str) -> None:
         self.cancels += 1
