@@ -62,12 +62,12 @@ def test_redaction_finds_the_key_in_base64_at_any_alignment() -> None:
         assert secret not in message and "[redacted]" in message, prefix
 
 
-def outage_run(tmp_path: Path, outage: str, mode: str = "run", patience: float = 1800.0,
-               chars: int = 1500) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:  # fmt: skip
+def outage_run(tmp_path: Path, outage: str, mode: str = "run", patience: float = 1800.0, chars: int = 1500,
+               latency: float = 0.05) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:  # fmt: skip
     """A run against an emulator that refuses connections during `outage` (T1-T2 seconds after it starts)."""
     port = free_port()
     log = tmp_path / "emulator.log"
-    emulator = start_server([sys.executable, "-m", "tui_tts", "emulate", "--port", str(port), "--latency", "0.05",
+    emulator = start_server([sys.executable, "-m", "tui_tts", "emulate", "--port", str(port), "--latency", str(latency),
                              "--outage", outage, "--workers", "8"], log)  # fmt: skip
     try:
         config = tmp_path / "c.toml"
@@ -96,7 +96,8 @@ def test_an_endpoint_that_starts_late_does_not_fail_the_book(tmp_path: Path) -> 
 
 @pytest.mark.slow
 def test_an_outage_mid_run_in_runsync_mode_does_not_fail_chunks(tmp_path: Path) -> None:
-    run, report = outage_run(tmp_path, "1.5-5", mode="runsync", chars=2500)
+    # About 4 s of work (30 chunks, 4 at a time, 0.5 s each) overlaps the outage whenever the CLI starts before 6 s.
+    run, report = outage_run(tmp_path, "2-6", mode="runsync", chars=2500, latency=0.5)
     assert run.returncode == 0, run.stderr
     assert report["state"] == "done" and report["failed"] == 0
     assert "endpoint unreachable since" in run.stderr
