@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import audiobook, dashboard, memory, orchestration, stitching
+from bench import audiobook, dashboard, faults, memory, orchestration, stitching
 from bench.common import warm_bytecode
 
 
@@ -73,6 +73,10 @@ def main() -> int:
     table(f"Dashboard overhead ({tui['chunks']} chunks)", tui_rows, ["run", "wall", "cpu", "peak_rss_mb"])
     print(f"\nkey-to-screen: {tui['key_to_screen_ms']}")
 
+    fault_rows = faults.run(args.quick)
+    table("Fault campaign against the emulator", fault_rows, ["case", "exit", "chunks", "submissions_per_chunk",
+          "paid_twice_per_kill", "failed", "wall", "outage_lines", "limit_lines"])  # fmt: skip
+
     biggest = max(row["chunks"] for row in stitch_rows)  # type: ignore[type-var]
     at_biggest = [row for row in stitch_rows if row["chunks"] == biggest]
     big_case = max(
@@ -100,6 +104,8 @@ def main() -> int:
         "peak_rss_mb": max(float(row["peak_rss_mb"]) for row in memory_rows),  # type: ignore[arg-type]
         "tui_cpu_vs_headless": float(tui["tui_cpu_vs_headless"]),  # type: ignore[arg-type]
         "key_to_screen_p95_ms": tui["key_to_screen_ms"]["p95"],  # type: ignore[index]
+        "paid_twice_per_kill": max(float(row.get("paid_twice_per_kill", 0.0)) for row in fault_rows),  # type: ignore[arg-type]
+        "outages_survived": sum(row["exit"] == 0 for row in fault_rows if "outage" in str(row["case"])),
     }
     print()
     print(json.dumps({key: round(value, 3) if isinstance(value, float) else value for key, value in headline.items()}))

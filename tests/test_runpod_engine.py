@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -187,6 +188,38 @@ async def test_resume_reattaches_to_a_finished_job_instead_of_paying_again() -> 
         assert emulator.stats()["submitted"] == 1 and engine.reattached == 1
 
 
+@pytest.mark.parametrize(
+    "faults",
+    [{"status_rate_limit": 4.0, "retry_after": 0.1}, {"http_error_rate": 0.4}, {"reset_rate": 0.4}],
+    ids=["429", "500", "reset"],
+)
+async def test_resume_keeps_good_jobs_through_transient_status_errors(faults: dict[str, float]) -> None:
+    """Issue 12 item 2: a 429, 5xx or reset on a re-attached job's /status is retried; the job is never paid again."""
+    texts = [Chunk(n, 0, 0, 1, f"Sentence number {n} of the book.") for n in range(16)]
+    async with engine_and_emulator(EmulatorConfig(latency=0.02, workers=16, seed=7)) as (engine, emulator):
+        jobs = Jobs()
+        await asyncio.gather(*(engine.synthesize(chunk, jobs) for chunk in texts))
+        assert emulator.stats()["submitted"] == 16
+        emulator.config = dataclasses.replace(emulator.config, **faults)  # the restart meets a struggling endpoint
+        again = await asyncio.gather(*(engine.synthesize(chunk, Jobs(), resume_job_id=job_id)
+                                       for chunk, job_id in zip(texts, jobs.ids, strict=True)))  # fmt: skip
+        stats = emulator.stats()
+    assert all(audio.facts.duration > 0 for audio in again)
+    assert stats["submitted"] == 16 and engine.reattached == 16
+    assert stats.get("rate_limited", 0) + stats.get("http_errors", 0) + stats.get("resets", 0) > 0
+
+
+async def test_resume_drops_a_job_that_failed() -> None:
+    async with engine_and_emulator(EmulatorConfig(latency=0.01, fail_rate=1.0)) as (engine, emulator):
+        jobs = Jobs()
+        with pytest.raises(RetryableError, match="FAILED"):
+            await engine.synthesize(CHUNK, jobs)
+        emulator.config = dataclasses.replace(emulator.config, fail_rate=0.0)
+        second = Jobs()
+        audio = await engine.synthesize(CHUNK, second, resume_job_id=jobs.ids[0])
+    assert audio.facts.duration > 0 and second.ids and second.ids[0] != jobs.ids[0]
+
+
 async def test_resume_of_an_expired_job_submits_again() -> None:
     config = EmulatorConfig(latency=0.01, result_ttl=0.0)
     async with engine_and_emulator(config) as (engine, emulator):
@@ -289,3 +322,43 @@ async def test_audio_values_base64_data_uri_and_url() -> None:
             with pytest.raises(BadOutputError):
                 await audio_from_value(bad, client)
     await runner.cleanup()
+
+
+async def test_a_truncated_wav_output_is_bad_output() -> None:
+    """The emulator's truncated output: a WAV whose header says more samples than arrived is not accepted."""
+    async with engine_and_emulator(EmulatorConfig(latency=0.01, truncate_rate=1.0)) as (engine, emulator):
+        with pytest.raises(BadOutputError, match="truncated"):
+            await engine.synthesize(CHUNK, Jobs())
+        assert emulator.stats()["truncated"] == 1
+
+
+async def test_resume_keeps_a_job_through_garbage_status_answers() -> None:
+    """A /status answer without a known status says nothing about the job: poll again, never pay again."""
+    wav = base64.b64encode(pcm_to_wav(b"\x00\x01" * 800, 16000)).decode()
+    answers = [{"error": "upstream hiccup"}, {"id": "job-7", "status": None}]
+    runs: list[int] = []
+
+    async def run(_: web.Request) -> web.Response:
+        runs.append(1)
+        return web.json_response({"id": "job-new", "status": "IN_QUEUE"})
+
+    async def status(_: web.Request) -> web.Response:
+        if answers:
+            return web.json_response(answers.pop(0))
+        return web.json_response({"id": "job-7", "status": "COMPLETED", "output": {"audio_base64": wav}})
+
+    app = web.Application()
+    app.router.add_post("/run", run)
+    app.router.add_get("/status/{id}", status)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    engine = RunpodEngine(RunpodSettings(endpoint_url=f"http://127.0.0.1:{runner.addresses[0][1]}",
+                                         poll_initial=0.01, poll_max=0.02), 2)  # fmt: skip
+    try:
+        audio = await engine.synthesize(CHUNK, Jobs(), resume_job_id="job-7")
+    finally:
+        await engine.aclose()
+        await runner.cleanup()
+    assert audio.job_facts["job_id"] == "job-7" and runs == [] and answers == []

@@ -33,6 +33,7 @@ class RunSettings(_Section):
     max_attempts: Annotated[int, Field(ge=1, le=100)] = 5
     retry_base_delay: Annotated[float, Field(gt=0, le=60)] = 1.0
     retry_max_delay: Annotated[float, Field(gt=0, le=3600)] = 60.0
+    outage_patience: Annotated[float, Field(gt=0, le=7 * 86400)] = 1800.0
 
 
 class OutputSettings(_Section):

@@ -23,6 +23,9 @@ from tui_tts.events import (
 )
 from tui_tts.stitch_progress import stitch_text
 
+LIMIT_SUMMARY_INTERVAL = 30.0  # seconds between two lines about adaptive limit changes
+PERSON_REASONS = {"set by user", "parallel", "sequential"}  # limit changes a person made: always printed
+
 
 class RunStats:
     """Counters of a run, updated from events: what the progress line and the dashboard header show."""
@@ -105,13 +108,18 @@ class HeadlessProgress:
     """Subscribe with `bus.subscribe(progress)`; call `finish()` at the end."""
 
     def __init__(self, stats: RunStats, stream: TextIO | None = None, tty: bool | None = None,
-                 interval: float = 5.0) -> None:  # fmt: skip
+                 interval: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
         self.stats = stats
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty() if tty is None else tty
         self.interval = interval if not self.tty else 0.1
+        self._clock = clock
         self._last = 0.0
         self._bar_shown = False
+        self._limit_from: int | None = None  # adaptive limit changes not yet printed: the first old value ...
+        self._limit_last: LimitChanged | None = None  # ... the latest change, and how many there were
+        self._limit_changes = 0
+        self._limit_printed = -LIMIT_SUMMARY_INTERVAL
 
     def __call__(self, event: Event) -> None:
         self.stats.apply(event)
@@ -120,8 +128,10 @@ class HeadlessProgress:
                 self._line(f"chunk {index + 1} failed for good: {error}")
             case ChunkRetryScheduled(index=index, error=error, delay=delay) if not self.tty:
                 self._line(f"chunk {index + 1}: {error}; retry in {delay:.1f} s")
-            case LimitChanged(old=old, new=new, reason=reason):
+            case LimitChanged(old=old, new=new, reason=reason) if reason in PERSON_REASONS:
                 self._line(f"limit {old} -> {new} ({reason})")
+            case LimitChanged():
+                self._note_adaptive_limit(event)
             case RunAbortRequested(error=error):
                 self._line(f"stopping: {error}")
             case LogEmitted(level=level, message=message) if level != "info" or not self.tty:
@@ -132,6 +142,26 @@ class HeadlessProgress:
                 pass
             case _:
                 self._maybe_render(self.summary_line())
+
+    def _note_adaptive_limit(self, event: LimitChanged) -> None:
+        """The adaptive limit moves often under faults: one summary line at most every 30 s, not one per move."""
+        if self._limit_from is None:
+            self._limit_from = event.old
+        self._limit_last = event
+        self._limit_changes += 1
+        if self._clock() - self._limit_printed >= LIMIT_SUMMARY_INTERVAL:
+            self._flush_limit_summary()
+
+    def _flush_limit_summary(self) -> None:
+        last, first = self._limit_last, self._limit_from
+        if last is None or first is None:
+            return
+        if self._limit_changes == 1:
+            self._line(f"limit {first} -> {last.new} ({last.reason})")
+        else:
+            self._line(f"limit {first} -> {last.new} ({self._limit_changes} adaptive changes; last: {last.reason})")
+        self._limit_from, self._limit_last, self._limit_changes = None, None, 0
+        self._limit_printed = self._clock()
 
     def summary_line(self) -> str:
         s = self.stats
@@ -168,6 +198,7 @@ class HeadlessProgress:
 
     def finish(self) -> None:
         """Print the final counters on a line of their own."""
+        self._flush_limit_summary()
         self._last = 0.0
         if self.tty:
             self._maybe_render(self.summary_line())

@@ -17,12 +17,14 @@ from tui_tts.assemble import stitch_run
 from tui_tts.audio.ffmpeg import Ffmpeg
 from tui_tts.audio.probe import EXTENSIONS
 from tui_tts.audio.stitch import StitchResult
+from tui_tts.breaker import EndpointBreaker
 from tui_tts.chunk_files import audio_on_disk
 from tui_tts.chunk_files import write_atomically as _write_atomically
 from tui_tts.config import Settings
 from tui_tts.engines.base import Engine
 from tui_tts.errors import InputError, RunAborted
 from tui_tts.events import ChunkJobSubmitted, EventBus
+from tui_tts.job_journal import journal_path, read_jobs, record_job
 from tui_tts.limits import ConcurrencyLimit
 from tui_tts.models import Chunk, ChunkState, Document
 from tui_tts.scheduler import ChunkOutcome, Scheduler
@@ -43,7 +45,6 @@ from tui_tts.store.runs import (
 from tui_tts.text.chunking import chunk_document
 
 DATABASE_NAME = "tui-tts.db"
-JOB_ID_COMMIT_WINDOW = 0.025  # seconds a paid job's id may wait for others to share its commit
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +154,11 @@ class RunController:
             max_attempts=settings.run.max_attempts,
             retry_base_delay=settings.run.retry_base_delay,
             retry_max_delay=settings.run.retry_max_delay,
+            breaker=EndpointBreaker(settings.run.outage_patience),
+            explain_wait=getattr(engine, "waiting_summary", None),
         )
+        if hasattr(engine, "breaker"):  # remote engines report every answered and unanswered request to it
+            setattr(engine, "breaker", self.scheduler.breaker)  # noqa: B010 (not part of the Engine protocol)
         self._recorder: EventRecorder | None = None
         self._resume_jobs: dict[int, str] = {}
         self._interrupted = False
@@ -247,6 +252,7 @@ class RunController:
         attempts: dict[int, int] = {}
         resume_jobs: dict[int, str] = {}
         adopted: list[tuple[object, ...]] = []
+        journal = read_jobs(journal_path(self.data_dir / "runs" / run.id))  # newer than the database, if anything
         for record in records:
             audio = found.get(record.chunk.index)
             if audio is not None:
@@ -258,8 +264,9 @@ class RunController:
             todo.append(record.chunk)
             attempts[record.chunk.index] = 0 if record.state == ChunkState.FAILED else record.attempts
             # A job id survives only while its job may still deliver (it is cleared when an attempt fails).
-            if record.job_id and record.state != ChunkState.FAILED:
-                resume_jobs[record.chunk.index] = record.job_id
+            job_id = journal.get(record.chunk.index) or record.job_id
+            if job_id and record.state != ChunkState.FAILED:
+                resume_jobs[record.chunk.index] = job_id
         self.store.write_many(
             "UPDATE chunks SET state='done', audio_path=?, codec=?, sample_rate=?, channels=?, duration=? "
             "WHERE run_id=? AND idx=?", adopted,
@@ -380,9 +387,9 @@ class RunController:
         return ChunkOutcome(str(path), audio.facts, audio.job_facts)
 
     async def job_submitted(self, chunk: Chunk, job_id: str) -> None:
-        """JobListener: a remote job exists; its id is committed before anyone waits on it.
-
-        Ids that arrive within a few milliseconds share one commit; a crash after this returns never pays twice.
+        """JobListener: a remote job exists. Its id goes to the run's journal at once, in this very step of the
+        event loop (nothing runs between the parsed answer and the write), then to the database as usual.
         """
+        assert self.plan is not None
+        record_job(journal_path(self.data_dir / "runs" / self.plan.run.id), chunk.index, job_id)
         self.bus.emit(ChunkJobSubmitted(chunk.index, job_id))
-        await self.store.committed(within=JOB_ID_COMMIT_WINDOW)

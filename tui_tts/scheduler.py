@@ -14,6 +14,7 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
+from tui_tts.breaker import EndpointBreaker
 from tui_tts.engines.base import ChunkRejectedError, FatalError, RateLimitedError, RetryableError
 from tui_tts.events import (
     ChunkCancelled,
@@ -31,6 +32,7 @@ from tui_tts.events import (
 )
 from tui_tts.limits import ConcurrencyLimit, full_jitter_delay
 from tui_tts.models import AudioFacts, Chunk
+from tui_tts.stall import StallWatch
 from tui_tts.store import StoreError
 
 
@@ -62,6 +64,8 @@ class Scheduler:
         retry_base_delay: float = 1.0,
         retry_max_delay: float = 60.0,
         rng: random.Random | None = None,
+        breaker: EndpointBreaker | None = None,
+        explain_wait: Callable[[], str | None] | None = None,
     ) -> None:
         self._process_chunk = process
         self._bus = bus
@@ -85,6 +89,11 @@ class Scheduler:
         self.in_flight = 0
         self.peak_in_flight = 0
         self.abort_reason: str | None = None
+        # An outage of the whole endpoint pauses dispatch instead of failing chunks (tui_tts.breaker).
+        self.breaker = breaker or EndpointBreaker(patience=float("inf"))
+        self._stall_watch = StallWatch(bus, self.breaker, explain_wait, lambda: (
+            "dispatch paused" if self.paused else
+            f"{self.in_flight} chunk(s) in flight, {len(self._timers)} waiting to retry"))  # fmt: skip
 
     # ----- control, callable from the UI or the CLI at any time -----
 
@@ -159,7 +168,11 @@ class Scheduler:
         self._finished.clear()
         self._stopping = False
         self._spawn_workers()
-        await self._finished.wait()
+        watch = asyncio.get_running_loop().create_task(self._stall_watch.run(self._stop_for_outage))
+        try:
+            await self._finished.wait()
+        finally:
+            watch.cancel()
         if not self._stopping:
             for worker in list(self._workers):
                 worker.cancel()  # every chunk is settled: the workers left are idle
@@ -226,6 +239,10 @@ class Scheduler:
             if wait > 0:
                 await asyncio.sleep(wait)
                 continue
+            hold = self.breaker.dispatch_hold()  # the endpoint is down: one probe at a time, with backoff
+            if hold > 0:
+                await asyncio.sleep(min(hold, 1.0))
+                continue
             return True
 
     async def _process(self, chunk: Chunk) -> None:
@@ -265,6 +282,10 @@ class Scheduler:
             else:
                 self._retry_or_fail(chunk, attempt, f"{type(exc).__name__}: {exc}")
         except RetryableError as exc:
+            if exc.unreachable and self.breaker.is_open:  # the endpoint's outage, not the chunk's fault
+                self._attempts[chunk.index] = attempt - 1
+                self._retry_later(chunk, attempt, str(exc), self.breaker.retry_in)
+                return
             old = self.limit.effective
             if exc.overload and self.limit.record_overload(started, factor=0.75):
                 self._bus.emit(LimitChanged(old, self.limit.effective, f"after error: {exc}"))
@@ -330,6 +351,10 @@ class Scheduler:
                 self._bus.emit(RunAbortRequested(reason))
             with contextlib.suppress(Exception):
                 self._bus.emit(LogEmitted("error", f"run stopped: {reason}"))
+
+    def _stop_for_outage(self, reason: str) -> None:
+        """The endpoint stayed unreachable past run.outage_patience: stop, returning jobs in flight for resume."""
+        self._abort(reason, cancel=True)
 
     def _check_finished(self) -> None:
         if self._remaining <= 0:

@@ -27,9 +27,14 @@ class EmulatorConfig:
     bad_audio_rate: float = 0.0  # COMPLETED, but the audio does not decode
     lost_output_rate: float = 0.0  # COMPLETED without any output
     stuck_rate: float = 0.0  # the job never leaves IN_QUEUE
+    truncate_rate: float = 0.0  # COMPLETED with a WAV cut to half its length (its header still says the full size)
     lose_job_rate: float = 0.0  # the job is forgotten: /status answers 404
     rate_limit: float = 0.0  # requests per second above which it answers 429 (0: no limit)
     retry_after: float | None = 1.0  # seconds sent in Retry-After with a 429 (None: no header)
+    status_rate_limit: float = 0.0  # /status requests per second above which /status answers 429 (0: no limit)
+    echo_errors: bool = False  # error bodies echo the request's headers, Authorization too (a careless server)
+    outage_start: float | None = None  # seconds after start when connections start being refused ...
+    outage_end: float | None = None  # ... and when they are accepted again (outage_start 0: the endpoint starts late)
     result_ttl: float = 1800.0  # results are deleted this long after completion (then /status is 404)
     progress_updates: bool = False  # IN_PROGRESS answers carry an `output` progress payload
     seed: int | None = None
@@ -40,6 +45,12 @@ class EmulatorConfig:
               if f.name.endswith("_rate") and f.name != "sample_rate" and getattr(self, f.name)]  # fmt: skip
         if self.rate_limit:
             on.append(f"rate_limit={self.rate_limit}/s")
+        if self.status_rate_limit:
+            on.append(f"status_rate_limit={self.status_rate_limit}/s")
+        if self.echo_errors:
+            on.append("echo_errors")
+        if self.outage_end is not None:
+            on.append(f"outage={self.outage_start or 0:g}-{self.outage_end:g} s")
         return ", ".join(on) or "no faults"
 
 
@@ -56,14 +67,31 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a cheap tone, or real speech from the local engine")  # fmt: skip
     parser.add_argument("--seconds-per-char", type=float, default=0.06, help="tone length per character")
     parser.add_argument("--audio-field", default="audio_base64", help="dot path of the audio inside output")
-    for name in ("http-error", "reset", "fail", "timeout", "bad-audio", "lost-output", "stuck", "lose-job"):
+    for name in ("http-error", "reset", "fail", "timeout", "bad-audio", "lost-output", "stuck", "lose-job", "truncate"):
         parser.add_argument(f"--{name}-rate", type=float, default=0.0, metavar="P",
                             help=f"probability of the '{name}' fault (0-1)")  # fmt: skip
     parser.add_argument("--rate-limit", type=float, default=0.0, metavar="RPS", help="429 above this request rate")
     parser.add_argument("--retry-after", type=float, default=1.0, help="Retry-After seconds sent with a 429")
+    parser.add_argument("--status-rate-limit", type=float, default=0.0, metavar="RPS",
+                        help="429 on /status above this request rate")  # fmt: skip
+    parser.add_argument("--echo-errors", action="store_true",
+                        help="error bodies echo the request's headers (the Authorization header too)")  # fmt: skip
+    parser.add_argument("--outage", metavar="T1-T2", type=_outage_window,
+                        help="refuse connections from T1 to T2 s after start (0-20: start 20 s late)")  # fmt: skip
     parser.add_argument("--result-ttl", type=float, default=1800.0, help="seconds results are kept after completion")
     parser.add_argument("--progress-updates", action="store_true", help="IN_PROGRESS answers carry an output")
     parser.add_argument("--seed", type=int, help="seed for reproducible faults")
+
+
+def _outage_window(text: str) -> tuple[float, float]:
+    start, sep, end = text.partition("-")
+    try:
+        window = (float(start), float(end))
+    except ValueError:
+        window = (0.0, -1.0)
+    if not sep or not 0 <= window[0] < window[1]:
+        raise argparse.ArgumentTypeError(f"expected T1-T2 in seconds with T1 < T2, got {text!r}")
+    return window
 
 
 def config_from_arguments(args: argparse.Namespace, api_key: str | None) -> EmulatorConfig:
@@ -75,5 +103,7 @@ def config_from_arguments(args: argparse.Namespace, api_key: str | None) -> Emul
         fail_rate=args.fail_rate, timeout_rate=args.timeout_rate, bad_audio_rate=args.bad_audio_rate,
         lost_output_rate=args.lost_output_rate, stuck_rate=args.stuck_rate, lose_job_rate=args.lose_job_rate,
         rate_limit=args.rate_limit, retry_after=args.retry_after, result_ttl=args.result_ttl,
-        progress_updates=args.progress_updates, seed=args.seed,
+        progress_updates=args.progress_updates, seed=args.seed, truncate_rate=args.truncate_rate,
+        status_rate_limit=args.status_rate_limit, echo_errors=args.echo_errors,
+        outage_start=args.outage[0] if args.outage else None, outage_end=args.outage[1] if args.outage else None,
     )  # fmt: skip

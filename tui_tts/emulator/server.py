@@ -8,6 +8,7 @@ import base64
 import math
 import random
 import secrets
+import socket
 import time
 import uuid
 import zlib
@@ -70,6 +71,8 @@ class Emulator:
         self.running = 0
         self.peak_running = 0
         self._recent: deque[float] = deque()
+        self._recent_status: deque[float] = deque()
+        self.down = False  # inside the outage window: every request is dropped, new connections refused
         self._lost: set[str] = set()  # jobs the endpoint "forgot": /status answers 404
         self._workers: list[asyncio.Task[None]] = []
         self._tones: dict[int, bytes] = {}
@@ -101,6 +104,9 @@ class Emulator:
     async def _gate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         """Routing checks, auth, and the request-level faults, in the order the cloud would apply them."""
         route = request.path.split("/")[3] if request.path.count("/") >= 3 else request.path
+        if self.down:  # a connection opened before the outage: it dies like the rest of the endpoint
+            self.counts["refused"] += 1
+            return self._drop(request)
         self.requests[route] += 1
         if route == "stats":
             return await handler(request)
@@ -111,28 +117,44 @@ class Emulator:
             if not secrets.compare_digest(given.removeprefix("Bearer "), self.config.api_key):
                 self.counts["unauthorized"] += 1
                 return web.json_response({"error": "Unauthorized"}, status=401)
-        if self._over_rate_limit():
+        limited = self._over_rate_limit(self._recent, self.config.rate_limit)
+        if route == "status" and self._over_rate_limit(self._recent_status, self.config.status_rate_limit):
+            limited = True
+        if limited:
             self.counts["rate_limited"] += 1
             headers = {"Retry-After": f"{self.config.retry_after:g}"} if self.config.retry_after is not None else {}
             return web.json_response({"error": "rate limit exceeded"}, status=429, headers=headers)
         if self._roll(self.config.reset_rate):
             self.counts["resets"] += 1
-            if request.transport is not None:
-                request.transport.abort()
-            raise asyncio.CancelledError  # aiohttp ends the handler quietly when the peer is gone
+            return self._drop(request)
         if self._roll(self.config.http_error_rate):
             self.counts["http_errors"] += 1
-            return web.json_response({"error": "internal server error"}, status=500)
+            return self._server_error(request)
         return await handler(request)
 
-    def _over_rate_limit(self) -> bool:
-        if not self.config.rate_limit:
+    def _drop(self, request: web.Request) -> web.StreamResponse:
+        if request.transport is not None:
+            request.transport.abort()
+        raise asyncio.CancelledError  # aiohttp ends the handler quietly when the peer is gone
+
+    def _server_error(self, request: web.Request) -> web.Response:
+        body: dict[str, Any] = {"error": "internal server error"}
+        if self.config.echo_errors:  # some proxies and frameworks dump the request they choked on
+            headers = sorted(request.headers.items(), key=lambda item: item[0].lower() != "authorization")
+            body["request"] = {"headers": dict(headers), "method": request.method, "path": request.path}
+        return web.json_response(body, status=500)
+
+    @staticmethod
+    def _over_rate_limit(recent: deque[float], limit: float) -> bool:
+        if not limit:
             return False
         now = time.monotonic()
-        self._recent.append(now)
-        while self._recent and self._recent[0] < now - 1.0:
-            self._recent.popleft()
-        return len(self._recent) > self.config.rate_limit
+        while recent and recent[0] < now - 1.0:
+            recent.popleft()
+        if len(recent) >= limit:
+            return True  # refused requests do not count: `limit` requests are served in any second
+        recent.append(now)
+        return False
 
     def _roll(self, probability: float) -> bool:
         return probability > 0 and self.random.random() < probability
@@ -253,8 +275,14 @@ class Emulator:
             return "COMPLETED", None, None
         if self._roll(config.lose_job_rate):
             self._lost.add(job.id)
-        audio = base64.b64encode(secrets.token_bytes(2048) if self._roll(config.bad_audio_rate) else
-                                 await self._audio(job.text)).decode()  # fmt: skip
+        if self._roll(config.bad_audio_rate):
+            data = secrets.token_bytes(2048)
+        else:
+            data = await self._audio(job.text)
+            if self._roll(config.truncate_rate):
+                self.counts["truncated"] += 1
+                data = data[: 44 + (len(data) - 44) // 4 * 2]  # half the samples; the header still says all
+        audio = base64.b64encode(data).decode()
         output: dict[str, Any] = {}
         cursor = output
         parts = [p for p in config.audio_field.split(".") if p] or ["audio_base64"]
@@ -307,10 +335,40 @@ async def running_emulator(
     emulator = Emulator(config)
     runner = web.AppRunner(emulator.app(), access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
-    await site.start()
-    bound = runner.addresses[0][1] if runner.addresses else port
+    start, end = config.outage_start or 0.0, config.outage_end
+    if end is not None and start <= 0:  # starts late: the port must be known before anything listens on it
+        if port == 0:
+            port = _free_port(host)
+        emulator.down = True
+        site = None
+    else:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        port = runner.addresses[0][1] if runner.addresses else port
+    outage = asyncio.create_task(_outage(emulator, runner, site, host, port, start, end)) if end is not None else None
     try:
-        yield f"http://{host}:{bound}/v2/{config.endpoint_id}", emulator
+        yield f"http://{host}:{port}/v2/{config.endpoint_id}", emulator
     finally:
+        if outage is not None:
+            outage.cancel()
+            await asyncio.gather(outage, return_exceptions=True)
         await runner.cleanup()
+
+
+async def _outage(
+    emulator: Emulator, runner: web.AppRunner, site: web.TCPSite | None, host: str, port: int, start: float, end: float
+) -> None:
+    """Refuse connections from `start` to `end` seconds: the listening socket closes, open connections die."""
+    if site is not None:
+        await asyncio.sleep(start)
+        emulator.down = True
+        await site.stop()
+    await asyncio.sleep(end - max(start, 0.0))
+    emulator.down = False
+    await web.TCPSite(runner, host, port).start()
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from tui_tts.engines.redaction import redact
 from tui_tts.models import Chunk, SynthesizedAudio
 
 
 class EngineError(Exception):
-    """Base of engine failures. The message must never contain a secret."""
+    """Base of engine failures. The message never contains a secret: the keys in use are cut from it here."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
 
 
 class RetryableError(EngineError):
@@ -21,6 +25,7 @@ class RetryableError(EngineError):
     def __init__(self, message: str, overload: bool = False) -> None:
         super().__init__(message)
         self.overload = overload
+        self.unreachable = False  # set when the endpoint as a whole did not answer (see tui_tts.breaker)
 
 
 class RateLimitedError(RetryableError):

@@ -6,6 +6,7 @@ import base64
 import binascii
 import email.utils
 import os
+import struct
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -15,12 +16,14 @@ import httpx
 
 from tui_tts.audio.probe import AudioError, inspect_audio
 from tui_tts.engines.base import BadOutputError, ChunkRejectedError, FatalError, RateLimitedError, RetryableError
+from tui_tts.engines.redaction import redact, register_secret
 from tui_tts.models import AudioFacts
 
 # httpx's default is 5 s for every phase; a TTS request for a long chunk can take far longer to answer.
 CONNECT_TIMEOUT = 10.0
 WRITE_TIMEOUT = 30.0
 RETRY_AFTER_CAP = 300.0
+WAV_PLACEHOLDER_SIZE = 0x7FFF0000  # data sizes from here up are "unknown length" placeholders, not real sizes
 
 
 def make_client(
@@ -52,6 +55,7 @@ def api_key_from(env_name: str, base_url: str, service: str) -> str | None:
     """Read the key from the environment. Missing is an error except for a local server."""
     key = os.environ.get(env_name, "").strip()
     if key:
+        register_secret(key)
         return key
     if is_local_url(base_url):
         return None
@@ -81,19 +85,21 @@ def retry_after_seconds(headers: httpx.Headers) -> float | None:
 
 
 def short_body(response: httpx.Response, limit: int = 200) -> str:
-    """A response body fit for one line of an error message."""
+    """A response body fit for one line of an error message, keys cut out before it is shortened."""
     try:
         text = response.text
     except (UnicodeDecodeError, httpx.ResponseNotRead):
         return ""
-    text = " ".join(text.split())
+    text = redact(" ".join(text.split()))
     return text[:limit] + ("..." if len(text) > limit else "")
 
 
 def raise_for_transport(exc: httpx.TransportError, what: str) -> None:
     """Connection resets, timeouts and protocol errors are passing failures."""
     kind = type(exc).__name__
-    raise RetryableError(f"{what}: {kind}{': ' + str(exc) if str(exc) else ''}", overload=True) from None
+    error = RetryableError(f"{what}: {kind}{': ' + str(exc) if str(exc) else ''}", overload=True)
+    error.unreachable = True
+    raise error from None
 
 
 def classify_status(response: httpx.Response, what: str, service: str) -> None:
@@ -106,7 +112,9 @@ def classify_status(response: httpx.Response, what: str, service: str) -> None:
     if code == 429:
         raise RateLimitedError(f"{what}: HTTP 429 rate limited", retry_after_seconds(response.headers))
     if code >= 500 or code in (408, 409, 425):
-        raise RetryableError(f"{what}: HTTP {code} {short_body(response)}".rstrip(), overload=True)
+        error = RetryableError(f"{what}: HTTP {code} {short_body(response)}".rstrip(), overload=True)
+        error.unreachable = code >= 500
+        raise error
     if code in (400, 413, 422):  # about this request's content: other chunks may well succeed
         raise ChunkRejectedError(f"{what}: HTTP {code} {short_body(response)}".rstrip())
     if code == 404:
@@ -156,8 +164,31 @@ async def audio_from_value(value: Any, downloader: httpx.AsyncClient) -> bytes:
 
 
 def validated_audio(data: bytes, source: str) -> tuple[bytes, AudioFacts]:
-    """Audio must decode and not be empty before a chunk counts as done."""
+    """Audio must decode, be whole and not be empty before a chunk counts as done."""
+    shortfall = wav_shortfall(data)
+    if shortfall is not None:
+        declared, arrived = shortfall
+        raise BadOutputError(f"{source} returned truncated audio: the WAV declares {declared} bytes of samples, "
+                             f"{arrived} arrived")  # fmt: skip
     try:
         return inspect_audio(data)
     except AudioError as exc:
         raise BadOutputError(f"{source} returned unusable audio: {exc}") from None
+
+
+def wav_shortfall(data: bytes) -> tuple[int, int] | None:
+    """(declared, arrived) sample bytes of a WAV cut short; None if whole, not WAV, or sized by a placeholder.
+
+    Streaming servers write 0 or 0xFFFFFFFF-like sizes before they know the length: those mean "to the end".
+    """
+    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
+        return None
+    offset = 12
+    while offset + 8 <= len(data):
+        chunk_id, size = struct.unpack_from("<4sI", data, offset)
+        if chunk_id == b"data":
+            arrived = len(data) - offset - 8
+            placeholder = size == 0 or size >= WAV_PLACEHOLDER_SIZE
+            return (size, arrived) if not placeholder and size > arrived else None
+        offset += 8 + size + (size & 1)
+    return None

@@ -7,6 +7,7 @@ import json
 import httpx
 
 from tui_tts.audio.wav import pcm_to_wav
+from tui_tts.breaker import EndpointBreaker
 from tui_tts.config import OpenAISettings
 from tui_tts.engines.base import BadOutputError, FatalError, JobListener
 from tui_tts.engines.http import api_key_from, classify_status, make_client, raise_for_transport, validated_audio
@@ -27,6 +28,7 @@ class OpenAIEngine:
         headers = {"Authorization": f"Bearer {key}"} if key else {}
         self._client = client or make_client(self.base_url, headers, settings.request_timeout)
         self.requests = 0
+        self.breaker: EndpointBreaker | None = None  # told of every answered and unanswered request
 
     def describe(self) -> str:
         return f"openai-compatible {self.base_url} (model {self.settings.model}, voice {self.settings.voice})"
@@ -48,7 +50,14 @@ class OpenAIEngine:
         try:
             response = await self._client.post("/audio/speech", json=payload)
         except httpx.TransportError as exc:
+            if self.breaker is not None:
+                self.breaker.record_unanswered()
             raise_for_transport(exc, "POST /audio/speech")
+        if self.breaker is not None:
+            if response.status_code >= 500:
+                self.breaker.record_unanswered()
+            else:
+                self.breaker.record_answered()
         if response.status_code == 429 and _error_code(response) == "insufficient_quota":
             raise FatalError("the OpenAI-compatible server says the account has no quota left (insufficient_quota)")
         classify_status(response, "POST /audio/speech", "the OpenAI-compatible server")

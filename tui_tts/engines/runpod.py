@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from tui_tts.breaker import EndpointBreaker
 from tui_tts.config import RunpodSettings
 from tui_tts.engines.base import BadOutputError, FatalError, JobListener, RateLimitedError, RetryableError
 from tui_tts.engines.http import (
@@ -27,11 +28,13 @@ from tui_tts.engines.http import (
     raise_for_transport,
     validated_audio,
 )
+from tui_tts.engines.redaction import redact
 from tui_tts.models import Chunk, SynthesizedAudio
 
 CLOUD_BASE = "https://api.runpod.ai/v2"
 PENDING = {"IN_QUEUE", "IN_PROGRESS", "RUNNING"}
 FAILED = {"FAILED", "TIMED_OUT", "CANCELLED"}
+UNKNOWN = "UNKNOWN"  # ours, not RunPod's: the last /status got no usable answer
 
 
 class JobLostError(RetryableError):
@@ -74,7 +77,8 @@ class RunpodEngine:
         self.submissions = 0
         self.cancels = 0
         self.reattached = 0
-        self._in_flight: set[str] = set()
+        self._in_flight: dict[str, tuple[str, float]] = {}  # job id -> (last status seen, since when)
+        self.breaker: EndpointBreaker | None = None  # told of every answered and unanswered request
 
     def describe(self) -> str:
         return f"runpod {self.base_url} ({self.settings.mode})"
@@ -88,25 +92,56 @@ class RunpodEngine:
     ) -> SynthesizedAudio:
         job_id, body = None, None
         if resume_job_id:
-            try:
-                body = await self._status(resume_job_id)
-                if body.get("status") not in FAILED:
-                    job_id = resume_job_id
-                    self.reattached += 1
-            except JobLostError:
-                pass  # gone (expired or lost): submit it again below
+            body = await self._reattach(resume_job_id)
+            if body is not None:
+                job_id = resume_job_id
+                self.reattached += 1
         if job_id is None:
             job_id, body = await self._submit(chunk)
             if body.get("status") != "COMPLETED":  # a finished /runsync job is recorded with its audio instead
                 await listener.job_submitted(chunk, job_id)
         assert body is not None
         started = time.monotonic()
-        self._in_flight.add(job_id)
+        self._in_flight[job_id] = (str(body.get("status") or "IN_QUEUE"), started)
         try:
             body = await self._wait(job_id, body, started)
         finally:
-            self._in_flight.discard(job_id)
+            self._in_flight.pop(job_id, None)
         return await self._collect(job_id, body)
+
+    async def _reattach(self, job_id: str) -> dict[str, Any] | None:
+        """The job's state for a restart, or None when it is gone or finished without use (then submit again).
+
+        Only RunPod's own word drops a known job: a 404 or a failed end. A 429, 5xx, reset or garbage answer says
+        nothing about the job, so it is kept and polled again (with backoff) like any job in flight.
+        """
+        try:
+            body = await self._status(job_id)
+        except JobLostError:
+            return None
+        except RetryableError:
+            return {"id": job_id, "status": UNKNOWN}
+        return None if body.get("status") in FAILED else body
+
+    def waiting_summary(self) -> str | None:
+        """What the jobs in flight are doing, for a stalled run: '3 jobs queued at RunPod for up to 45 s; ...'."""
+        if not self._in_flight:
+            return None
+        now = time.monotonic()
+        by_status: dict[str, list[tuple[float, str]]] = {}
+        for job_id, (status, since) in self._in_flight.items():
+            by_status.setdefault(status, []).append((now - since, job_id))
+        parts = []
+        for status, ages in sorted(by_status.items()):
+            oldest, job_id = max(ages)
+            label = {"IN_QUEUE": "queued", "IN_PROGRESS": "in progress", "RUNNING": "in progress"}.get(
+                status, "without an answer from /status"
+            )
+            if len(ages) == 1:
+                parts.append(f"job {job_id} {label} for {_age(oldest)}")
+            else:
+                parts.append(f"{len(ages)} jobs {label} at RunPod, the oldest for {_age(oldest)}")
+        return "; ".join(parts)
 
     async def cancel_in_flight(self) -> int:
         """POST /cancel for every job this engine is waiting on. Returns how many it asked to cancel."""
@@ -121,7 +156,14 @@ class RunpodEngine:
         try:
             response = await self._client.request(method, self._url(route), **kwargs)
         except httpx.TransportError as exc:
+            if self.breaker is not None:
+                self.breaker.record_unanswered()
             raise_for_transport(exc, what)
+        if self.breaker is not None:
+            if response.status_code >= 500:
+                self.breaker.record_unanswered()
+            else:
+                self.breaker.record_answered()
         return response
 
     def _url(self, route: str) -> httpx.URL:
@@ -163,7 +205,10 @@ class RunpodEngine:
         if response.status_code == 404:
             raise JobLostError(f"job {job_id} is gone (HTTP 404: expired or lost); submitting again")
         classify_status(response, "GET /status", "RunPod")
-        return _json(response, "GET /status")
+        body = _json(response, "GET /status")
+        if body.get("status") not in PENDING | FAILED | {"COMPLETED"}:  # garbage says nothing about the job
+            raise RetryableError(f"GET /status: answer without a known status (HTTP {response.status_code})")
+        return body
 
     async def _cancel(self, job_id: str) -> None:
         self.cancels += 1
@@ -177,8 +222,23 @@ class RunpodEngine:
     async def _wait(self, job_id: str, body: dict[str, Any], started: float) -> dict[str, Any]:
         delay = self._first_poll_delay()
         follow_up = self._follow_up_delay()
+        answered = time.monotonic()  # when RunPod last told us the job's state
         while True:
             status = body.get("status")
+            if status == UNKNOWN:  # no answer yet: the job is ours until RunPod says otherwise
+                if self._in_flight.get(job_id, ("", 0.0))[0] != UNKNOWN:
+                    self._in_flight[job_id] = (UNKNOWN, time.monotonic())
+                outage = self.breaker is not None and self.breaker.is_open  # then run.outage_patience decides
+                if not outage and time.monotonic() - answered > self.settings.job_deadline:
+                    raise RetryableError(f"job {job_id}: no answer to /status for {self.settings.job_deadline:.0f} s")
+                await asyncio.sleep(delay * random.uniform(0.95, 1.05))
+                delay = min(max(delay, self.settings.poll_initial) * 1.5, self.settings.poll_max)
+                body = await self._poll_once(job_id, body)
+                continue
+            answered = time.monotonic()
+            previous = self._in_flight.get(job_id)
+            if previous is None or previous[0] != status:
+                self._in_flight[job_id] = (str(status), answered)
             if status == "COMPLETED":
                 # The job's own timings say when it really finished; our poll only noticed it later.
                 reported = body.get("delayTime"), body.get("executionTime")
@@ -202,7 +262,7 @@ class RunpodEngine:
             body = await self._poll_once(job_id, body)
 
     async def _poll_once(self, job_id: str, previous: dict[str, Any]) -> dict[str, Any]:
-        """One status poll. Passing failures keep the old state: the job is still ours, never resubmit for them."""
+        """One status poll. A passing failure says nothing about the job: it stays ours, never resubmit for it."""
         try:
             return await self._status(job_id)
         except RateLimitedError as exc:
@@ -210,8 +270,8 @@ class RunpodEngine:
         except JobLostError:
             raise
         except RetryableError:
-            pass  # a 5xx, reset or timeout while polling: poll again later
-        return previous
+            pass  # a 5xx, reset, timeout or garbage while polling: poll again later
+        return {"id": job_id, "status": UNKNOWN}
 
     def _first_poll_delay(self) -> float:
         """Just after a typical job is done (mean + mean deviation), so one poll usually finds it finished."""
@@ -264,6 +324,10 @@ def _json(response: httpx.Response, what: str) -> dict[str, Any]:
     return body
 
 
+def _age(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
 def _one_line(value: object, limit: int = 200) -> str:
-    text = " ".join(str(value).split())
+    text = redact(" ".join(str(value).split()))  # before shortening: a cut key would no longer match
     return text[:limit] + ("..." if len(text) > limit else "")
