@@ -85,6 +85,11 @@ class EndpointBreaker:
         return 0.0
 
     @property
+    def streak(self) -> int:
+        """Requests in a row, up to now, that the endpoint did not answer (0 once any request is answered)."""
+        return self._streak
+
+    @property
     def retry_in(self) -> float:
         """Seconds until the next probe may go (0 while closed)."""
         return max(0.0, self._next_probe - self._clock()) if self.is_open else 0.0

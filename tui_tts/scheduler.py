@@ -27,7 +27,6 @@ from tui_tts.events import (
     DispatchResumed,
     EventBus,
     LimitChanged,
-    LogEmitted,
     RunAbortRequested,
 )
 from tui_tts.limits import ConcurrencyLimit, full_jitter_delay
@@ -282,9 +281,12 @@ class Scheduler:
             else:
                 self._retry_or_fail(chunk, attempt, f"{type(exc).__name__}: {exc}")
         except RetryableError as exc:
-            if exc.unreachable and self.breaker.is_open:  # the endpoint's outage, not the chunk's fault
+            # The endpoint's outage is not the chunk's fault: while the breaker is open, or while the last requests
+            # all went unanswered (an outage may be starting), a chunk's last try is given back, not spent.
+            going_down = attempt >= self.max_attempts and self.breaker.streak >= 2
+            if exc.unreachable and (self.breaker.is_open or going_down):
                 self._attempts[chunk.index] = attempt - 1
-                self._retry_later(chunk, attempt, str(exc), self.breaker.retry_in)
+                self._retry_later(chunk, attempt, str(exc), max(self.breaker.retry_in, self._backoff(attempt)))
                 return
             old = self.limit.effective
             if exc.overload and self.limit.record_overload(started, factor=0.75):
@@ -347,10 +349,8 @@ class Scheduler:
             self.abort_reason = reason
         self.stop(cancel_in_flight=cancel)
         if first:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(Exception):  # one event; each consumer says it once, in its own words
                 self._bus.emit(RunAbortRequested(reason))
-            with contextlib.suppress(Exception):
-                self._bus.emit(LogEmitted("error", f"run stopped: {reason}"))
 
     def _stop_for_outage(self, reason: str) -> None:
         """The endpoint stayed unreachable past run.outage_patience: stop, returning jobs in flight for resume."""

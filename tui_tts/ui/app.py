@@ -261,8 +261,9 @@ class DashboardApp(App[int]):
                     self.log_line("info", "paused: no new chunks start; work in flight finishes")
                 case DispatchResumed():
                     self.log_line("info", f"resumed at {mode_label(self.scheduler.limit, False).lower()}")
-                case RunAbortRequested():
-                    self.stage = "error"  # the scheduler's LogEmitted line says why; saying it twice is noise
+                case RunAbortRequested(error=error):
+                    self.stage = "error"
+                    self.log_line("error", f"run stopped: {error}")
                 case LogEmitted(level=level, message=message):
                     self.log_line(level, message)
                 case StitchProgressed():
