@@ -29,6 +29,7 @@ def chunk_states(data_dir: Path) -> dict[str, int]:
         return dict(db.execute("SELECT state, COUNT(*) FROM chunks GROUP BY state").fetchall())
 
 
+@pytest.mark.slow
 def test_sample_run_makes_a_spoken_file_and_a_rerun_resumes(tmp_path: Path) -> None:
     data = tmp_path / "data"
     output = tmp_path / "out" / "alice.mp3"
@@ -82,6 +83,7 @@ def bad_inputs(tmp: Path) -> list[tuple[list[str], str]]:
     ]
 
 
+@pytest.mark.slow
 def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     for args, expected in bad_inputs(tmp_path):
         result = tui_tts(*args, "--data-dir", str(tmp_path / "data"))
@@ -92,6 +94,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
         assert expected in lines[0], (args, lines[0])
 
 
+@pytest.mark.slow
 def test_sigterm_mid_run_saves_state_and_the_next_run_resumes(tmp_path: Path) -> None:
     book = tmp_path / "book.txt"
     book.write_text(SAMPLE.read_text(encoding="utf-8") * 30, encoding="utf-8")

@@ -39,6 +39,7 @@ def test_an_output_extension_we_cannot_make_is_refused_in_run_and_stitch(tmp_pat
     assert ".m4a" in line
 
 
+@pytest.mark.slow
 def test_m4a_is_aac_in_mp4_with_chapters(tmp_path: Path) -> None:
     from mutagen.mp4 import MP4
 
@@ -55,6 +56,7 @@ def test_m4a_is_aac_in_mp4_with_chapters(tmp_path: Path) -> None:
     assert len(list(MP4(restitched).chapters or [])) == 3  # type: ignore[no-untyped-call]
 
 
+@pytest.mark.slow
 def test_reversed_chapter_range_and_text_without_words(tmp_path: Path) -> None:
     book = tmp_path / "book.md"
     book.write_text(CHAPTERS, encoding="utf-8")
@@ -67,6 +69,7 @@ def test_reversed_chapter_range_and_text_without_words(tmp_path: Path) -> None:
     assert not (tmp_path / "dots.mp3").exists()
 
 
+@pytest.mark.slow
 def test_settings_changed_names_only_the_keys_that_differ(tmp_path: Path) -> None:
     book = tmp_path / "b.txt"
     book.write_text("One sentence here. Another sentence there.", encoding="utf-8")
@@ -80,6 +83,7 @@ def test_settings_changed_names_only_the_keys_that_differ(tmp_path: Path) -> Non
     assert "base_url" not in line and "voice" not in line and "{" not in line, line
 
 
+@pytest.mark.slow
 def test_runs_on_an_empty_data_dir_help_version_and_doctor(tmp_path: Path) -> None:
     empty = tui_tts("runs", "--data-dir", str(tmp_path / "nothing"))
     assert empty.returncode == 0 and empty.stdout.strip() == "no runs yet", empty.stderr

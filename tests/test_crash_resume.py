@@ -68,6 +68,7 @@ def assert_tones_in_order(ffmpeg: Ffmpeg, output: Path, database: Path) -> int:
     return len(rows)
 
 
+@pytest.mark.slow
 def test_sigkill_at_many_points_loses_nothing_and_pays_once(tmp_path: Path, ffmpeg: Ffmpeg) -> None:
     port = free_port()
     log = tmp_path / "emulator.log"
@@ -121,6 +122,7 @@ def test_sigkill_at_many_points_loses_nothing_and_pays_once(tmp_path: Path, ffmp
     (tmp_path / "result.json").write_text(json.dumps({"kills": kills, "reattached": reattached, **stats}))
 
 
+@pytest.mark.slow
 def test_two_runs_at_once_on_one_data_dir_never_see_a_lock(tmp_path: Path) -> None:
     port = free_port()
     log = tmp_path / "emulator.log"

@@ -70,6 +70,7 @@ async def live_dashboard(
                 yield app, pilot, emulator
 
 
+@pytest.mark.slow
 async def test_keys_steer_the_scheduler_and_show_in_the_header(tmp_path: Path) -> None:
     async with live_dashboard(tmp_path, EmulatorConfig(latency=0.4, workers=16)) as (app, pilot, _):
         await until(pilot, lambda: app.scheduler.in_flight == 4)
@@ -109,6 +110,7 @@ async def test_keys_steer_the_scheduler_and_show_in_the_header(tmp_path: Path) -
         assert db.execute("SELECT COUNT(*) FROM chunks WHERE state='running'").fetchone()[0] == 0
 
 
+@pytest.mark.slow
 async def test_errors_reach_the_log_and_r_retries_failed_chunks(tmp_path: Path) -> None:
     failing = EmulatorConfig(latency=0.02, workers=8, fail_rate=1.0)
     async with live_dashboard(tmp_path, failing, max_attempts=2) as (app, pilot, emulator):
@@ -131,6 +133,7 @@ async def test_errors_reach_the_log_and_r_retries_failed_chunks(tmp_path: Path) 
     assert app.exit_code == 0
 
 
+@pytest.mark.slow
 async def test_a_paid_run_waits_for_confirmation(tmp_path: Path) -> None:
     from tui_tts.ui.screens import ConfirmCostScreen
 

@@ -8,6 +8,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.test_cli import tui_tts
 from tui_tts.store.ownership import acquire
 
@@ -23,6 +25,7 @@ def _folder_bytes(folder: Path) -> int:
     return sum(path.stat().st_size for path in folder.rglob("*") if path.is_file())
 
 
+@pytest.mark.slow
 def test_runs_shows_sizes_and_prune_frees_old_or_surplus_runs_but_never_a_live_one(tmp_path: Path) -> None:
     data = tmp_path / "d"
     for number in range(4):
@@ -57,6 +60,7 @@ def test_runs_shows_sizes_and_prune_frees_old_or_surplus_runs_but_never_a_live_o
     assert neither.returncode == 2 and "--older-than" in neither.stderr and "--keep" in neither.stderr
 
 
+@pytest.mark.slow
 def test_keep_chunks_false_removes_chunk_audio_after_the_output_is_verified(tmp_path: Path) -> None:
     book = tmp_path / "b.txt"
     book.write_text(TEXT, encoding="utf-8")

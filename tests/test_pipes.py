@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.test_cli import REPO, SAMPLE, chunk_states, tui_tts
 from tui_tts.audio.probe import probe_file
 
@@ -25,6 +27,7 @@ def _spawn(*args: str, stdout: int, stderr: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "tui_tts", *args], stdout=stdout, stderr=stderr, cwd=REPO)
 
 
+@pytest.mark.slow
 def test_runs_into_a_closed_pipe_prints_no_traceback(tmp_path: Path) -> None:
     book = tmp_path / "b.txt"
     book.write_text("Hello there. A short text.", encoding="utf-8")

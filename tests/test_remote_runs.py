@@ -107,6 +107,7 @@ def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]
                           env={**os.environ, **env})  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_run_through_the_real_runpod_sdk_local_server(tmp_path: Path) -> None:
     pytest.importorskip("runpod", reason="the runpod package is a dev dependency; CI installs it")
     port = free_port()
@@ -133,6 +134,7 @@ def test_a_run_through_the_real_runpod_sdk_local_server(tmp_path: Path) -> None:
         server.wait(timeout=10)
 
 
+@pytest.mark.slow
 def test_the_api_key_appears_nowhere(tmp_path: Path) -> None:
     secret = "rpa_SECRET_" + "7" * 24
     port = free_port()

@@ -34,6 +34,7 @@ def _unfinish(data: Path, run_id: str) -> Path:
     return chunk
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly_the_named_run_with_its_chapters(tmp_path: Path) -> None:
     book = tmp_path / "book.md"
     book.write_text(BOOK, encoding="utf-8")
@@ -58,6 +59,7 @@ def test_resume_continues_exactly_the_named_run_with_its_chapters(tmp_path: Path
     assert f"run {_runs(data)[0]['id']}" in last.stderr and len(_runs(data)) == 2
 
 
+@pytest.mark.slow
 def test_resume_refuses_when_the_config_no_longer_matches(tmp_path: Path) -> None:
     book = tmp_path / "book.txt"
     book.write_text("One sentence here. Another sentence there. " * 6, encoding="utf-8")
@@ -115,6 +117,7 @@ def test_resume_opens_the_dashboard_on_a_terminal(tmp_path: Path) -> None:
     assert b"\x1b[?1049h" in seen, seen[-400:]  # the alternate screen: the dashboard, not plain progress
 
 
+@pytest.mark.slow
 def test_a_paid_run_refused_for_want_of_yes_is_not_left_active(tmp_path: Path) -> None:
     book = tmp_path / "book.txt"
     book.write_text("One sentence here. Another sentence there. " * 6, encoding="utf-8")

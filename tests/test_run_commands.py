@@ -6,12 +6,15 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from tests.test_cli import tui_tts
 from tui_tts.audio.probe import probe_file
 
 TEXT = "One sentence here. Another sentence there. " * 12
 
 
+@pytest.mark.slow
 def test_settings_change_starts_a_new_run_and_says_which(tmp_path: Path) -> None:
     book = tmp_path / "b.txt"
     book.write_text(TEXT, encoding="utf-8")
@@ -34,6 +37,7 @@ def test_settings_change_starts_a_new_run_and_says_which(tmp_path: Path) -> None
     assert len(listing) == 4 and all(item["state"] == "done" for item in listing)
 
 
+@pytest.mark.slow
 def test_runs_show_stitch_rm(tmp_path: Path) -> None:
     book = tmp_path / "b.txt"
     book.write_text(TEXT, encoding="utf-8")
@@ -61,6 +65,7 @@ def test_runs_show_stitch_rm(tmp_path: Path) -> None:
     assert flac.exists()  # outputs are the user's: never deleted
 
 
+@pytest.mark.slow
 def test_resume_and_retry_by_id(tmp_path: Path) -> None:
     book = tmp_path / "b.txt"
     book.write_text(TEXT, encoding="utf-8")

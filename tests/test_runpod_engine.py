@@ -193,6 +193,7 @@ async def test_resume_reattaches_to_a_finished_job_instead_of_paying_again() -> 
     [{"status_rate_limit": 4.0, "retry_after": 0.1}, {"http_error_rate": 0.4}, {"reset_rate": 0.4}],
     ids=["429", "500", "reset"],
 )
+@pytest.mark.slow
 async def test_resume_keeps_good_jobs_through_transient_status_errors(faults: dict[str, float]) -> None:
     """Issue 12 item 2: a 429, 5xx or reset on a re-attached job's /status is retried; the job is never paid again."""
     texts = [Chunk(n, 0, 0, 1, f"Sentence number {n} of the book.") for n in range(16)]

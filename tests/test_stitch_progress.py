@@ -6,6 +6,8 @@ import io
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.test_cli import tui_tts
 from tui_tts.events import LogEmitted, StitchProgressed
 from tui_tts.stitch_progress import StitchPace, StitchPrinter, stitch_text
@@ -44,6 +46,7 @@ def test_the_printer_shows_progress_and_log_lines() -> None:
     assert lines[1].endswith("stitching  50.0%, ETA 00:04") and lines[2].endswith("stitching 100.0%, ETA 00:00")
 
 
+@pytest.mark.slow
 def test_the_stitch_command_is_not_silent(tmp_path: Path) -> None:
     book = tmp_path / "b.txt"
     book.write_text(TEXT, encoding="utf-8")
