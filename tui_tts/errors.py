@@ -32,3 +32,7 @@ class FfmpegError(UserError):
 
 class RunAborted(UserError):
     """The run stopped for a reason retrying will not fix (bad API key, missing endpoint, full disk): exit 2."""
+
+
+class StoreError(Exception):
+    """The database cannot be opened or written (locked for too long, disk full, newer schema)."""

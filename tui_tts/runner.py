@@ -324,6 +324,12 @@ class RunController:
         return await stitch_run(self.store, self.ffmpeg, self.settings, self.data_dir, run, records,
                                 Path(run.output_path), run.output_format, self.bus, self.document)  # fmt: skip
 
+    async def stitch_again(self) -> StitchResult:
+        """Join the run's chunks again, as the store has them now (the dashboard's `s`)."""
+        assert self.plan is not None
+        await self.store.flush()
+        return await self.stitch(await load_chunks(self.store, self.plan.run.id))
+
     def execution_stats(self, commits_before: int = 0) -> dict[str, object]:
         """Counters of this execution: store commits and rows, concurrency, and the engine's requests."""
         stats: dict[str, object] = {

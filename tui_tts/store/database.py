@@ -18,6 +18,7 @@ from typing import Any
 
 import aiosqlite
 
+from tui_tts.errors import StoreError
 from tui_tts.store.schema import MIGRATIONS, SCHEMA_VERSION
 
 Params = Sequence[Any]
@@ -30,10 +31,6 @@ def busy_timeout_ms() -> int:
     """The busy timeout: $TUI_TTS_BUSY_TIMEOUT_MS when it is a positive whole number, else 30 s."""
     value = os.environ.get(BUSY_TIMEOUT_ENV, "")
     return int(value) if value.isdigit() and int(value) > 0 else BUSY_TIMEOUT_MS
-
-
-class StoreError(Exception):
-    """The database cannot be opened or written (locked for too long, disk full, newer schema)."""
 
 
 class _Flush:

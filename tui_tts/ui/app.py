@@ -14,7 +14,7 @@ from textual.theme import Theme
 from textual.widgets import Footer, RichLog
 
 from tui_tts.closing_lines import ClosingLines, closing_lines, error_lines
-from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, RunAborted, UserError
+from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, RunAborted, StoreError, UserError
 from tui_tts.events import (
     ChunkCancelled,
     ChunkFailed,
@@ -36,7 +36,6 @@ from tui_tts.progress import format_duration
 from tui_tts.runner import RunOutcome
 from tui_tts.session import Session
 from tui_tts.stitch_progress import stitch_text
-from tui_tts.store import StoreError
 from tui_tts.ui.chunk_grid import ChunkGrid
 from tui_tts.ui.commands import DashboardCommands
 from tui_tts.ui.header import RunHeader, mode_label
@@ -334,12 +333,9 @@ class DashboardApp(App[int]):
 
     @work(exclusive=True, group="run", exit_on_error=False)
     async def stitch_again(self) -> None:
-        from tui_tts.store.runs import load_chunks
-
         started = time.monotonic()
         try:
-            records = await load_chunks(self.controller.store, self.session.plan.run.id)
-            result = await self.controller.stitch(records)
+            result = await self.controller.stitch_again()
         except (UserError, StoreError) as exc:
             self.stage = "stitch failed"
             message = exc.message if isinstance(exc, UserError) else str(exc)
