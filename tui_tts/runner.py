@@ -327,7 +327,6 @@ class RunController:
     async def stitch_again(self) -> StitchResult:
         """Join the run's chunks again, as the store has them now (the dashboard's `s`)."""
         assert self.plan is not None
-        await self.store.flush()
         return await self.stitch(await load_chunks(self.store, self.plan.run.id))
 
     def execution_stats(self, commits_before: int = 0) -> dict[str, object]:
