@@ -7,11 +7,13 @@ screen. Handled on the event loop instead, they stop the run like `q` does, and 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
 import termios
 from collections.abc import Callable
+from queue import Empty, Full
 
 from textual.driver import Driver
 from textual.drivers._writer_thread import WriterThread
@@ -48,14 +50,27 @@ def terminal_gone() -> bool:
 
 
 def detach_from_gone_terminal(driver: Driver | None) -> None:
-    """Send what Textual still writes to /dev/null: a write to a hung-up terminal fails, kills Textual's writer
-    thread, and the next writes then block the exit for ever."""
+    """Send what Textual still writes to /dev/null. A write to a hung-up terminal fails and kills Textual's writer
+    thread (now, or a moment later: it may be inside such a write), and the next writes would then block the exit
+    for ever on its full queue. So the driver always gets a fresh writer, and the old one is let go."""
     null = os.open(os.devnull, os.O_RDWR)
     for descriptor in (0, 1, 2):
         os.dup2(null, descriptor)
     os.close(null)
-    writer = getattr(driver, "_writer_thread", None)
-    if isinstance(writer, WriterThread) and not writer.is_alive():
-        fresh = WriterThread(sys.__stderr__)  # type: ignore[arg-type]
-        fresh.start()
-        setattr(driver, "_writer_thread", fresh)  # noqa: B010 (Textual keeps it private; no public way to swap it)
+    old = getattr(driver, "_writer_thread", None)
+    if not isinstance(old, WriterThread):
+        return
+    fresh = WriterThread(sys.__stderr__)  # type: ignore[arg-type]  # its descriptor is /dev/null now
+    fresh.start()
+    setattr(driver, "_writer_thread", fresh)  # noqa: B010 (Textual keeps it private; no public way to swap it)
+    _let_go(old)
+
+
+def _let_go(writer: WriterThread) -> None:
+    """Empty a writer's queue and ask it to end, without waiting: whether alive or dead, it blocks nobody."""
+    queue = writer._queue
+    with contextlib.suppress(Empty):
+        while True:
+            queue.get_nowait()
+    with contextlib.suppress(Full):
+        queue.put_nowait(None)
