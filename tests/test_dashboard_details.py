@@ -179,7 +179,7 @@ async def test_an_abort_stops_the_clock_clears_running_and_is_logged_once(tmp_pa
         header = header_text(app)
         assert " 0 running" in header, header
         assert app.session.stats.stopped is not None  # the clock is frozen
-        lines = [line for line in log_text(app).splitlines() if "401" in line or "run stopped" in line]
+        lines = [line for line in log_text(app).splitlines() if "HTTP 401" in line or "run stopped" in line]
         assert len(lines) == 1, lines
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running)
