@@ -125,7 +125,7 @@ def outage(chunks: int, window: str, mode: str) -> dict[str, object]:
 def run(quick: bool) -> list[dict[str, object]]:
     if quick:
         # runsync outages and longer campaigns are in the full run (and in tests/test_fault_handling.py)
-        return [submissions_under_faults(60), paid_twice_per_kill(80, 2), outage(40, "0-4", "run")]
+        return [submissions_under_faults(40), paid_twice_per_kill(60, 1), outage(30, "0-3", "run")]
     return [submissions_under_faults(400), paid_twice_per_kill(400, 7),
             paid_twice_per_kill(200, 3, "--status-rate-limit", "10", "--retry-after", "1"),
             outage(187, "0-20", "run"), outage(187, "4-24", "runsync")]  # fmt: skip
