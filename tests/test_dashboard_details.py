@@ -204,3 +204,29 @@ async def test_ctrl_q_and_the_palettes_quit_ask_first_mid_run_and_stop_with_130(
     assert app.closing_lines().stderr[0].startswith("stopped: ")
     with sqlite3.connect(tmp_path / "data" / "tui-tts.db") as db:
         assert db.execute("SELECT state FROM runs").fetchone()[0] == "stopped"
+
+
+async def test_q_during_the_final_stitch_cancels_it_and_keeps_every_chunk(tmp_path: Path) -> None:
+    import asyncio
+
+    stitching = asyncio.Event()
+
+    async def endless_stitch(records: Any) -> Any:  # a stitch that would take minutes
+        stitching.set()
+        await asyncio.Event().wait()
+
+    async with live_dashboard(tmp_path, EmulatorConfig(latency=0.05, workers=8)) as (app, pilot, _):
+        app.controller.stitch = endless_stitch  # type: ignore[method-assign]
+        await until(pilot, stitching.is_set)
+        app.stage = "stitching  10.0%, ETA 05:00"
+        await pilot.press("q")
+        await until(pilot, lambda: not app.is_running, 10)
+        run_id = app.session.plan.run.id
+    assert app.exit_code == 130
+    lines = app.closing_lines().stderr
+    assert lines and "done and saved; run the same command" in lines[0], lines
+    with sqlite3.connect(tmp_path / "data" / "tui-tts.db") as db:
+        state = db.execute("SELECT state FROM runs WHERE id=?", (run_id,)).fetchone()[0]
+        done = db.execute("SELECT COUNT(*) FROM chunks WHERE run_id=? AND state='done'", (run_id,)).fetchone()[0]
+        total = db.execute("SELECT COUNT(*) FROM chunks WHERE run_id=?", (run_id,)).fetchone()[0]
+    assert state == "stopped" and done == total

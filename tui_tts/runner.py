@@ -312,7 +312,12 @@ class RunController:
         if outcome.failed or outcome.pending:
             update_run(self.store, self.plan.run.id, state="failed")
         elif stitch_output:
-            outcome.output = await self.stitch(records)
+            try:
+                outcome.output = await self.stitch(records)
+            except asyncio.CancelledError:  # the person quit during the join: every chunk is kept, join again later
+                update_run(self.store, self.plan.run.id, state="stopped")
+                await self.store.flush()
+                raise
         await self.store.flush()
         outcome.elapsed = time.monotonic() - started
         return outcome

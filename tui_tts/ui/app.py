@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections import deque
 from pathlib import Path
@@ -12,6 +13,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.theme import Theme
 from textual.widgets import Footer, RichLog
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from tui_tts.closing_lines import ClosingLines, closing_lines, error_lines
 from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, RunAborted, StoreError, UserError
@@ -424,14 +426,19 @@ class DashboardApp(App[int]):
             self.log_line("info", f"asked the backend to cancel {count} job(s)")
         if not self.finished:
             self.exit_code = EXIT_INTERRUPTED
-            waiting = "the stitch to finish" if self.stage.startswith("stitching") else "work in flight to stop"
-            self.log_line("info", f"stopping: waiting for {waiting}; everything done is saved")
+            # A join is local work that the same command redoes for free: cancel it rather than wait minutes.
+            stitching = self.stage.startswith("stitching")
+            doing = "the join is cancelled (the same command joins again)" if stitching else "waiting for work"
+            self.log_line("info", f"stopping: {doing}; everything done is saved")
             self.stage = "stopping"
             self.refresh_header()
             self.controller.interrupt()
             for worker in self.workers:
                 if worker.group == "run":
-                    await worker.wait()
+                    if stitching:
+                        worker.cancel()
+                    with contextlib.suppress(WorkerCancelled, WorkerFailed):
+                        await worker.wait()
             if self.outcome is None and self.error is None:  # the run had not started yet: nothing ran
                 self.outcome = RunOutcome(interrupted=True)
         self._unsubscribe()
