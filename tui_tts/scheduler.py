@@ -79,6 +79,7 @@ class Scheduler:
         self._timers: dict[int, asyncio.TimerHandle] = {}
         self._attempts: dict[int, int] = {}
         self._rate_limited: dict[int, int] = {}
+        self._unanswered: dict[int, int] = {}  # last tries given back because nothing answered at all
         self._running = asyncio.Event()
         self._running.set()
         self._finished = asyncio.Event()
@@ -146,6 +147,7 @@ class Scheduler:
         for chunk in chunks:
             self._attempts[chunk.index] = 0
             self._rate_limited[chunk.index] = 0
+            self._unanswered[chunk.index] = 0
             self._remaining += 1
             self._queue.put_nowait((chunk.index, chunk))
             indexes.append(chunk.index)
@@ -283,7 +285,10 @@ class Scheduler:
         except RetryableError as exc:
             # The endpoint's outage is not the chunk's fault: while the breaker is open, or while the last requests
             # all went unanswered (an outage may be starting), a chunk's last try is given back, not spent.
-            going_down = attempt >= self.max_attempts and self.breaker.streak >= 2
+            # A request that got no HTTP answer at all (refused, reset, timed out) is the endpoint's trouble too:
+            # like a rate limit it has a budget of its own, far larger, so concurrent answers that reset the
+            # breaker's streak as an outage begins cannot use up a chunk's tries before the breaker opens.
+            going_down = attempt >= self.max_attempts and (self.breaker.streak >= 2 or self._spare_try(chunk, exc))
             if exc.unreachable and (self.breaker.is_open or going_down):
                 self._attempts[chunk.index] = attempt - 1
                 self._retry_later(chunk, attempt, str(exc), max(self.breaker.retry_in, self._backoff(attempt)))
@@ -307,6 +312,13 @@ class Scheduler:
             self._check_finished()
         finally:
             self.in_flight -= 1
+
+    def _spare_try(self, chunk: Chunk, exc: RetryableError) -> bool:
+        """Give a chunk's last try back after a request nothing answered, within a budget of its own."""
+        if not exc.no_answer:
+            return False
+        self._unanswered[chunk.index] = self._unanswered.get(chunk.index, 0) + 1
+        return self._unanswered[chunk.index] <= self.max_attempts * RATE_LIMIT_ATTEMPTS_FACTOR
 
     def _on_rate_limited(self, exc: RateLimitedError, started: float) -> None:
         loop = asyncio.get_running_loop()

@@ -26,6 +26,7 @@ class RetryableError(EngineError):
         super().__init__(message)
         self.overload = overload
         self.unreachable = False  # set when the endpoint as a whole did not answer (see tui_tts.breaker)
+        self.no_answer = False  # no HTTP answer at all: refused, reset or timed out (not a 5xx)
 
 
 class RateLimitedError(RetryableError):

@@ -98,7 +98,7 @@ def raise_for_transport(exc: httpx.TransportError, what: str) -> None:
     """Connection resets, timeouts and protocol errors are passing failures."""
     kind = type(exc).__name__
     error = RetryableError(f"{what}: {kind}{': ' + str(exc) if str(exc) else ''}", overload=True)
-    error.unreachable = True
+    error.unreachable = error.no_answer = True
     raise error from None
 
 
