@@ -76,7 +76,8 @@ def test_settings_changed_names_only_the_keys_that_differ(tmp_path: Path) -> Non
     data = str(tmp_path / "d")
     assert tui_tts("run", str(book), "--data-dir", data).returncode == 0
     config = tmp_path / "c.toml"
-    config.write_text('engine = "openai"\n[run]\nmax_attempts = 1\n[openai]\nbase_url = "http://127.0.0.1:9/v1"\n')
+    config.write_text('engine = "openai"\n[run]\nmax_attempts = 1\noutage_patience = 1\n'  # nothing listens there
+                      '[openai]\nbase_url = "http://127.0.0.1:9/v1"\n')  # fmt: skip
     switched = tui_tts("run", str(book), "--data-dir", data, "-c", str(config))
     line = next(line for line in switched.stderr.splitlines() if line.startswith("settings changed"))
     assert "engine: 'local' -> 'openai'" in line
