@@ -22,7 +22,8 @@ PYTHON = sys.executable
 BYTECODE = Path(tempfile.gettempdir()) / "tui-tts-bench-pycache"
 CHILD_ENV = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
 CHILD_ENV["PYTHONPYCACHEPREFIX"] = str(BYTECODE)
-WARM_IMPORTS = ("tui_tts.cli, tui_tts.headless, tui_tts.runner, tui_tts.session, tui_tts.engines.runpod, "
+WARM_IMPORTS = ("tui_tts.commands.cli, tui_tts.commands.headless, tui_tts.run.runner, tui_tts.run.session, "
+                "tui_tts.engines.runpod, "
                 "tui_tts.engines.transport, tui_tts.audio.stitch, tui_tts.audio.pcm_join, tui_tts.audio.decode, "
                 "tui_tts.emulator.server, tui_tts.ui.app, aiohttp, httpx, numpy, av, bench.stitch_worker")  # fmt: skip
 

@@ -12,11 +12,11 @@ from mutagen.mp4 import MP4
 from tests.audio_helpers import tone_pcm
 from tests.test_cli import tui_tts
 from tests.test_m4b import JPEG
-from tui_tts.assemble import Part, part_path, split_parts
 from tui_tts.audio.ffmpeg import Ffmpeg
 from tui_tts.audio.probe import probe_file
 from tui_tts.audio.stitch import ChunkAudio, Loudness, stitch
 from tui_tts.audio.wav import pcm_to_wav
+from tui_tts.run.assemble import Part, part_path, split_parts
 
 
 def test_no_split_when_the_book_fits_or_splitting_is_off() -> None:

@@ -11,7 +11,7 @@ import pytest
 from tests.test_cli import tui_tts
 from tests.test_remote_runs import free_port, start_server, wait_for_port
 from tui_tts.config import load_settings
-from tui_tts.cost import estimate_cost
+from tui_tts.run.cost import estimate_cost
 
 BOOK = "The rabbit ran on and on past the hedge. " * 100  # 4,100 characters
 

@@ -19,10 +19,10 @@ from tui_tts.emulator import Emulator, EmulatorConfig, running_emulator
 from tui_tts.engines.local import LocalEngine
 from tui_tts.events import ChunkFailed, ChunkRetryScheduled, ChunkStarted, ChunkSucceeded, EventBus, LimitChanged
 from tui_tts.models import Document, Section
-from tui_tts.progress import RunStats
-from tui_tts.request import RunRequest
-from tui_tts.runner import RunController, RunPlan
-from tui_tts.session import Session, open_session
+from tui_tts.run.progress import RunStats
+from tui_tts.run.request import RunRequest
+from tui_tts.run.runner import RunController, RunPlan
+from tui_tts.run.session import Session, open_session
 from tui_tts.store import Store
 from tui_tts.store.runs import RunRecord
 from tui_tts.text.chunking import chunk_document

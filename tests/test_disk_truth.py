@@ -87,7 +87,7 @@ def test_truncated_chunks_are_redone_on_resume_and_the_output_is_whole(tmp_path:
 
 
 def test_a_chunk_shorter_than_its_record_is_not_accepted_even_with_a_placeholder_header(tmp_path: Path) -> None:
-    from tui_tts.chunk_files import chunk_audio_facts
+    from tui_tts.run.chunk_files import chunk_audio_facts
 
     whole = bytearray(pcm_to_wav(tone_pcm(0.8, 24_000), 24_000))
     struct.pack_into("<I", whole, 40, 0xFFFFFFFF)  # no size to compare the file with: only the record can tell

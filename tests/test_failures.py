@@ -87,7 +87,7 @@ def test_a_database_locked_too_long_ends_the_run_with_one_line_not_a_hang(tmp_pa
 
 SECOND_SIGNAL_SCRIPT = """
 import asyncio, os, signal, time
-from tui_tts.interrupts import install_interrupt_handler
+from tui_tts.commands.interrupts import install_interrupt_handler
 
 async def main():
     stopped = asyncio.Event()
@@ -134,9 +134,9 @@ async def test_writes_a_lock_held_too_long_refused_are_saved_when_the_store_clos
 async def test_a_failure_outside_the_chunk_ends_the_run_instead_of_killing_its_workers(broken_on: str) -> None:
     from tui_tts.engines.base import RetryableError
     from tui_tts.events import Event, EventBus, RunAbortRequested
-    from tui_tts.limits import ConcurrencyLimit
     from tui_tts.models import AudioFacts, Chunk
-    from tui_tts.scheduler import ChunkOutcome, Scheduler
+    from tui_tts.run.limits import ConcurrencyLimit
+    from tui_tts.run.scheduler import ChunkOutcome, Scheduler
     from tui_tts.store import StoreError
 
     bus = EventBus()

@@ -116,7 +116,7 @@ KILL_AFTER_JOB_ANSWER = """
 import asyncio, os, signal, sys
 from pathlib import Path
 from tui_tts.config import load_settings
-from tui_tts.runner import RunController
+from tui_tts.run.runner import RunController
 from tui_tts.store import Store
 from tui_tts.text.loading import load_document
 
@@ -158,13 +158,13 @@ def test_a_job_id_survives_a_kill_right_after_its_answer(tmp_path: Path) -> None
 
 async def test_a_stalled_run_says_why_at_every_interval() -> None:
     """Issue 12 item 7: with nothing progressing, the run names what it waits on (here a job stuck in the queue)."""
-    from tui_tts.breaker import EndpointBreaker
     from tui_tts.config import RunpodSettings
     from tui_tts.emulator import EmulatorConfig, running_emulator
+    from tui_tts.engines.breaker import EndpointBreaker
     from tui_tts.engines.runpod import RunpodEngine
     from tui_tts.events import EventBus, LogEmitted
     from tui_tts.models import Chunk
-    from tui_tts.stall import StallWatch
+    from tui_tts.run.stall import StallWatch
 
     class Ids:
         async def job_submitted(self, chunk: Chunk, job_id: str) -> None:
@@ -189,9 +189,9 @@ async def test_a_stalled_run_says_why_at_every_interval() -> None:
 
 
 async def test_the_breaker_opens_on_an_outage_probes_once_and_stops_past_its_patience() -> None:
-    from tui_tts.breaker import OPEN_AFTER, EndpointBreaker
+    from tui_tts.engines.breaker import OPEN_AFTER, EndpointBreaker
     from tui_tts.events import EventBus, LogEmitted
-    from tui_tts.stall import StallWatch
+    from tui_tts.run.stall import StallWatch
 
     now = [100.0]
     breaker = EndpointBreaker(30.0, clock=lambda: now[0])
@@ -247,9 +247,9 @@ def test_the_emulator_outage_flag_is_checked() -> None:
 
 
 async def test_the_openai_engine_reports_an_unreachable_server_to_the_breaker() -> None:
-    from tui_tts.breaker import EndpointBreaker
     from tui_tts.config import OpenAISettings
     from tui_tts.engines.base import RetryableError
+    from tui_tts.engines.breaker import EndpointBreaker
     from tui_tts.engines.openai import OpenAIEngine
     from tui_tts.models import Chunk
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from tui_tts.events import LimitChanged, LogEmitted
-from tui_tts.progress import HeadlessProgress, RunStats
+from tui_tts.run.progress import HeadlessProgress, RunStats
 
 
 class Clock:

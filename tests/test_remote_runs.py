@@ -19,7 +19,7 @@ from tui_tts.emulator import EmulatorConfig, running_emulator
 from tui_tts.emulator.server import tone_frequency
 from tui_tts.engines.factory import build_engine
 from tui_tts.events import EventBus, LimitChanged
-from tui_tts.runner import RunController
+from tui_tts.run.runner import RunController
 from tui_tts.store import Store
 from tui_tts.store.runs import load_chunks
 from tui_tts.text.loading import load_document

@@ -15,9 +15,9 @@ from tui_tts.events import (
     LimitChanged,
     RunAbortRequested,
 )
-from tui_tts.limits import ConcurrencyLimit, full_jitter_delay
 from tui_tts.models import AudioFacts, Chunk
-from tui_tts.scheduler import ChunkOutcome, Scheduler
+from tui_tts.run.limits import ConcurrencyLimit, full_jitter_delay
+from tui_tts.run.scheduler import ChunkOutcome, Scheduler
 
 FACTS = AudioFacts("pcm_s16le", "wav", 22050, 1, 1.0)
 
@@ -270,7 +270,7 @@ def test_full_jitter_is_bounded_and_grows() -> None:
 
 
 def test_run_stats_freeze_when_the_run_ends() -> None:
-    from tui_tts.progress import RunStats
+    from tui_tts.run.progress import RunStats
 
     now = iter([0.0, 10.0, 20.0, 30.0])
     stats = RunStats(5, clock=lambda: next(now))

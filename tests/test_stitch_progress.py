@@ -10,7 +10,7 @@ import pytest
 
 from tests.test_cli import tui_tts
 from tui_tts.events import LogEmitted, StitchProgressed
-from tui_tts.stitch_progress import StitchPace, StitchPrinter, stitch_text
+from tui_tts.run.stitch_progress import StitchPace, StitchPrinter, stitch_text
 
 TEXT = "One sentence here. Another sentence there. " * 12
 

@@ -1,5 +1,5 @@
 """Allow `python -m tui_tts`."""
 
-from tui_tts.cli import main
+from tui_tts.commands.cli import main
 
 raise SystemExit(main())

@@ -25,7 +25,7 @@ class RetryableError(EngineError):
     def __init__(self, message: str, overload: bool = False) -> None:
         super().__init__(message)
         self.overload = overload
-        self.unreachable = False  # set when the endpoint as a whole did not answer (see tui_tts.breaker)
+        self.unreachable = False  # set when the endpoint as a whole did not answer (see tui_tts.engines.breaker)
         self.no_answer = False  # no HTTP answer at all: refused, reset or timed out (not a 5xx)
 
 

@@ -7,9 +7,9 @@ import json
 import httpx
 
 from tui_tts.audio.wav import pcm_to_wav
-from tui_tts.breaker import EndpointBreaker
 from tui_tts.config import OpenAISettings
 from tui_tts.engines.base import BadOutputError, FatalError, JobListener
+from tui_tts.engines.breaker import EndpointBreaker
 from tui_tts.engines.http import api_key_from, classify_status, make_client, raise_for_transport, validated_audio
 from tui_tts.models import Chunk, SynthesizedAudio
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import httpx
 
-from tui_tts.breaker import EndpointBreaker
 from tui_tts.config import RunpodSettings
 from tui_tts.engines.base import BadOutputError, FatalError, JobListener, RateLimitedError, RetryableError
+from tui_tts.engines.breaker import EndpointBreaker
 from tui_tts.engines.http import (
     api_key_from,
     audio_from_value,

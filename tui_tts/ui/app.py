@@ -15,7 +15,6 @@ from textual.theme import Theme
 from textual.widgets import Footer, RichLog
 from textual.worker import WorkerCancelled, WorkerFailed
 
-from tui_tts.closing_lines import ClosingLines, closing_lines, error_lines
 from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, RunAborted, StoreError, UserError
 from tui_tts.events import (
     ChunkCancelled,
@@ -34,10 +33,11 @@ from tui_tts.events import (
     StitchProgressed,
 )
 from tui_tts.models import ChunkState
-from tui_tts.progress import format_duration
-from tui_tts.runner import RunOutcome
-from tui_tts.session import Session
-from tui_tts.stitch_progress import stitch_text
+from tui_tts.run.closing_lines import ClosingLines, closing_lines, error_lines
+from tui_tts.run.progress import format_duration
+from tui_tts.run.runner import RunOutcome
+from tui_tts.run.session import Session
+from tui_tts.run.stitch_progress import stitch_text
 from tui_tts.ui.chunk_grid import ChunkGrid
 from tui_tts.ui.commands import DashboardCommands
 from tui_tts.ui.header import RunHeader, mode_label

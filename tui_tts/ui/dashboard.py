@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 
 from tui_tts.errors import EXIT_OK
-from tui_tts.request import RunRequest
-from tui_tts.session import open_session
+from tui_tts.run.request import RunRequest
+from tui_tts.run.session import open_session
 from tui_tts.ui.app import DashboardApp
 from tui_tts.ui.theme_state import theme_state_path
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from textual.content import Content
 from textual.widgets import Static
 
-from tui_tts.limits import ConcurrencyLimit
-from tui_tts.progress import RunStats, format_duration
+from tui_tts.run.limits import ConcurrencyLimit
+from tui_tts.run.progress import RunStats, format_duration
 
 WIDE = 100  # below this many columns the bar is shorter and the labels terser
 

@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from tui_tts.progress import format_duration
+from tui_tts.run.progress import format_duration
 
 
 def describe_chunk(details: dict[str, Any], median_seconds_per_char: float | None) -> Content:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from tui_tts.commands.overrides import run_overrides
 from tui_tts.config import load_settings
-from tui_tts.cost import CHARACTERS_PER_SECOND, estimate_cost
 from tui_tts.errors import EXIT_OK
-from tui_tts.overrides import run_overrides
-from tui_tts.progress import format_duration
+from tui_tts.run.cost import CHARACTERS_PER_SECOND, estimate_cost
+from tui_tts.run.progress import format_duration
 from tui_tts.text.chunking import chunk_document
 from tui_tts.text.loading import load_document, read_input_bytes, select_chapters
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import TextIO
 
 from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK
-from tui_tts.progress import format_duration
-from tui_tts.runner import RunOutcome
+from tui_tts.run.progress import format_duration
+from tui_tts.run.runner import RunOutcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from tui_tts.errors import EXIT_INTERRUPTED, EXIT_USAGE, UserError
 from tui_tts.store import StoreError
 
 if TYPE_CHECKING:
-    from tui_tts.request import RunRequest
+    from tui_tts.run.request import RunRequest
 
 
 def _whole_number(text: str, minimum: int = 1) -> int:
@@ -126,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _manage(name: str, **extra: Any) -> Callable[[argparse.Namespace], int]:
     def handler(args: argparse.Namespace) -> int:
-        from tui_tts import manage
+        from tui_tts.commands import manage
 
         command = getattr(manage, name)
         return _run_async(lambda: command(args, **extra))
@@ -168,7 +168,7 @@ def _whole(text: str) -> int:
 
 
 def _prune_command(args: argparse.Namespace) -> int:
-    from tui_tts.prune import prune_command
+    from tui_tts.commands.prune import prune_command
 
     return _run_async(lambda: prune_command(args))
 
@@ -185,11 +185,11 @@ def _hours(text: str) -> float:
 
 def _run_command(args: argparse.Namespace) -> int:
     if args.list_chapters:
-        from tui_tts.chapters import list_chapters
+        from tui_tts.commands.chapters import list_chapters
 
         return list_chapters(args)
-    from tui_tts.overrides import book_flags, run_overrides
-    from tui_tts.request import RunRequest
+    from tui_tts.commands.overrides import book_flags, run_overrides
+    from tui_tts.run.request import RunRequest
 
     request = RunRequest(
         input=Path(args.input), output=Path(args.output) if args.output else None, config=args.config,
@@ -201,8 +201,8 @@ def _run_command(args: argparse.Namespace) -> int:
 
 def _resume_command(args: argparse.Namespace) -> int:
     """`resume RUN` and `retry RUN`: exactly that run, with the settings stored for it."""
-    from tui_tts.overrides import run_overrides
-    from tui_tts.request import RunRequest
+    from tui_tts.commands.overrides import run_overrides
+    from tui_tts.run.request import RunRequest
 
     request = RunRequest(
         output=Path(args.output) if args.output else None, config=args.config, data_dir=args.data_dir,
@@ -217,19 +217,19 @@ def _drive(request: RunRequest, headless: bool) -> int:
         from tui_tts.ui.dashboard import run_dashboard
 
         return _run_async(lambda: run_dashboard(request))
-    from tui_tts.headless import run_headless
+    from tui_tts.commands.headless import run_headless
 
     return _run_async(lambda: run_headless(request))
 
 
 def _doctor_command(args: argparse.Namespace) -> int:
-    from tui_tts.doctor import run_doctor
+    from tui_tts.commands.doctor import run_doctor
 
     return _run_async(lambda: run_doctor(args))
 
 
 def _demo_command(args: argparse.Namespace) -> int:
-    from tui_tts.demo import run_demo
+    from tui_tts.commands.demo import run_demo
 
     return _run_async(lambda: run_demo(args))
 
@@ -245,7 +245,7 @@ def _run_async(make: Callable[[], Coroutine[Any, Any, int]]) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from tui_tts.streams import protect_standard_streams
+    from tui_tts.commands.streams import protect_standard_streams
 
     protect_standard_streams()  # a closed pipe must never hang a run or print a traceback
     parser = build_parser()

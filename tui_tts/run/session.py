@@ -14,14 +14,14 @@ from typing import Any
 
 from tui_tts.audio.ffmpeg import find_ffmpeg
 from tui_tts.config import Settings, data_dir_for, load_settings
-from tui_tts.cost import CostEstimate, estimate_cost
 from tui_tts.engines.factory import build_engine
 from tui_tts.errors import UserError
 from tui_tts.events import EventBus
 from tui_tts.models import Document
-from tui_tts.progress import RunStats
-from tui_tts.request import RunRequest, apply_book_flags, resolve_run
-from tui_tts.runner import (
+from tui_tts.run.cost import CostEstimate, estimate_cost
+from tui_tts.run.progress import RunStats
+from tui_tts.run.request import RunRequest, apply_book_flags, resolve_run
+from tui_tts.run.runner import (
     DATABASE_NAME,
     RunController,
     RunPlan,

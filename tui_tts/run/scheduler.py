@@ -14,8 +14,8 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
-from tui_tts.breaker import EndpointBreaker
 from tui_tts.engines.base import ChunkRejectedError, FatalError, RateLimitedError, RetryableError
+from tui_tts.engines.breaker import EndpointBreaker
 from tui_tts.events import (
     ChunkCancelled,
     ChunkFailed,
@@ -29,9 +29,9 @@ from tui_tts.events import (
     LimitChanged,
     RunAbortRequested,
 )
-from tui_tts.limits import ConcurrencyLimit, full_jitter_delay
 from tui_tts.models import AudioFacts, Chunk
-from tui_tts.stall import StallWatch
+from tui_tts.run.limits import ConcurrencyLimit, full_jitter_delay
+from tui_tts.run.stall import StallWatch
 from tui_tts.store import StoreError
 
 
@@ -89,7 +89,7 @@ class Scheduler:
         self.in_flight = 0
         self.peak_in_flight = 0
         self.abort_reason: str | None = None
-        # An outage of the whole endpoint pauses dispatch instead of failing chunks (tui_tts.breaker).
+        # An outage of the whole endpoint pauses dispatch instead of failing chunks (tui_tts.engines.breaker).
         self.breaker = breaker or EndpointBreaker(patience=float("inf"))
         self._stall_watch = StallWatch(bus, self.breaker, explain_wait, lambda: (
             "dispatch paused" if self.paused else

@@ -41,7 +41,7 @@ def is_live(data_dir: Path, run: RunRecord) -> bool:
 
 
 async def prune_command(args: argparse.Namespace) -> int:
-    from tui_tts.manage import opened_store
+    from tui_tts.commands.manage import opened_store
 
     if args.older_than is None and args.keep is None:
         raise UserError("say which runs to prune: --older-than DAYS, --keep K (the newest K stay), or both")

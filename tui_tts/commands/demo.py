@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from tui_tts.emulator import EmulatorConfig, running_emulator
-from tui_tts.request import RunRequest
+from tui_tts.run.request import RunRequest
 from tui_tts.samples import SAMPLE
 
 
@@ -38,7 +38,7 @@ async def _demo(args: argparse.Namespace, faults: EmulatorConfig, data_dir: Path
 
             code = await run_dashboard(request)
         else:
-            from tui_tts.headless import run_headless
+            from tui_tts.commands.headless import run_headless
 
             code = await run_headless(request)
     print(f"demo output: {output}", file=sys.stderr)

@@ -10,7 +10,7 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from tui_tts.breaker import EndpointBreaker
+from tui_tts.engines.breaker import EndpointBreaker
 from tui_tts.events import ChunkFailed, ChunkSucceeded, Event, EventBus, LogEmitted
 
 STALL_INTERVAL = 30.0  # seconds without progress before the first word, and between words after it

@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from tui_tts.audio.formats import FORMATS, format_of
+from tui_tts.commands.interrupts import interruptible
+from tui_tts.commands.overrides import assembly_overrides, with_book_flags
+from tui_tts.commands.prune import folder_bytes, megabytes, run_folder
 from tui_tts.config import Settings, data_dir_for, load_settings
 from tui_tts.errors import EXIT_INTERRUPTED, EXIT_OK, UserError
-from tui_tts.interrupts import interruptible
 from tui_tts.models import Document
-from tui_tts.overrides import assembly_overrides, with_book_flags
-from tui_tts.progress import format_duration
-from tui_tts.prune import folder_bytes, megabytes, run_folder
-from tui_tts.request import resolve_run
-from tui_tts.runner import DATABASE_NAME
+from tui_tts.run.progress import format_duration
+from tui_tts.run.request import resolve_run
+from tui_tts.run.runner import DATABASE_NAME
 from tui_tts.store import Store
 from tui_tts.store.ownership import acquire as acquire_run
 from tui_tts.store.ownership import creation_lock, with_live_state
@@ -122,11 +122,11 @@ async def show_command(args: argparse.Namespace) -> int:
 
 
 async def stitch_command(args: argparse.Namespace) -> int:
-    from tui_tts.assemble import stitch_run
     from tui_tts.audio.ffmpeg import find_ffmpeg
     from tui_tts.events import EventBus
-    from tui_tts.runner import check_output_path
-    from tui_tts.stitch_progress import StitchPrinter
+    from tui_tts.run.assemble import stitch_run
+    from tui_tts.run.runner import check_output_path
+    from tui_tts.run.stitch_progress import StitchPrinter
 
     async with opened_store(args) as (settings, data_dir, store):
         run = await resolve_run(store, args.run)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tui_tts.config import Settings
-from tui_tts.progress import format_duration
+from tui_tts.run.progress import format_duration
 
 # About 175 words a minute at ~5.7 characters a word (with the space): speech runs near 16 characters a second.
 CHARACTERS_PER_SECOND = 16.0

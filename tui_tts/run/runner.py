@@ -13,21 +13,21 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui_tts.assemble import stitch_run
 from tui_tts.audio.ffmpeg import Ffmpeg
 from tui_tts.audio.probe import EXTENSIONS
 from tui_tts.audio.stitch import StitchResult
-from tui_tts.breaker import EndpointBreaker
-from tui_tts.chunk_files import audio_on_disk
-from tui_tts.chunk_files import write_atomically as _write_atomically
 from tui_tts.config import Settings
 from tui_tts.engines.base import Engine
+from tui_tts.engines.breaker import EndpointBreaker
 from tui_tts.errors import InputError, RunAborted
 from tui_tts.events import ChunkJobSubmitted, EventBus
-from tui_tts.job_journal import journal_path, read_jobs, record_job
-from tui_tts.limits import ConcurrencyLimit
 from tui_tts.models import Chunk, ChunkState, Document
-from tui_tts.scheduler import ChunkOutcome, Scheduler
+from tui_tts.run.assemble import stitch_run
+from tui_tts.run.chunk_files import audio_on_disk
+from tui_tts.run.chunk_files import write_atomically as _write_atomically
+from tui_tts.run.job_journal import journal_path, read_jobs, record_job
+from tui_tts.run.limits import ConcurrencyLimit
+from tui_tts.run.scheduler import ChunkOutcome, Scheduler
 from tui_tts.store import Store, StoreError
 from tui_tts.store.ownership import RunOwnership, creation_lock
 from tui_tts.store.ownership import acquire as acquire_run

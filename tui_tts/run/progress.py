@@ -21,7 +21,7 @@ from tui_tts.events import (
     StitchFinished,
     StitchProgressed,
 )
-from tui_tts.stitch_progress import stitch_text
+from tui_tts.run.stitch_progress import stitch_text
 
 LIMIT_SUMMARY_INTERVAL = 30.0  # seconds between two lines about adaptive limit changes
 PERSON_REASONS = {"set by user", "parallel", "sequential"}  # limit changes a person made: always printed

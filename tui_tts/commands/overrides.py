@@ -9,7 +9,7 @@ from typing import Any
 from tui_tts.audio.formats import format_of
 from tui_tts.errors import UserError
 from tui_tts.models import Document
-from tui_tts.request import BookFlags, apply_book_flags
+from tui_tts.run.request import BookFlags, apply_book_flags
 
 
 def run_overrides(args: argparse.Namespace) -> dict[str, Any]:

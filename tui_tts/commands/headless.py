@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from tui_tts.closing_lines import closing_lines
+from tui_tts.commands.interrupts import install_interrupt_handler
 from tui_tts.errors import EXIT_OK, UserError
-from tui_tts.interrupts import install_interrupt_handler
-from tui_tts.progress import HeadlessProgress
-from tui_tts.request import RunRequest
-from tui_tts.session import open_session
+from tui_tts.run.closing_lines import closing_lines
+from tui_tts.run.progress import HeadlessProgress
+from tui_tts.run.request import RunRequest
+from tui_tts.run.session import open_session
 
 
 async def run_headless(request: RunRequest) -> int:

@@ -19,7 +19,7 @@ from tui_tts.config import Settings
 from tui_tts.errors import RunAborted
 from tui_tts.events import EventBus, LogEmitted, StitchFinished, StitchProgressed
 from tui_tts.models import ChunkState, Document
-from tui_tts.stitch_progress import StitchPace
+from tui_tts.run.stitch_progress import StitchPace
 from tui_tts.store import Store
 from tui_tts.store.runs import ChunkRecord, RunRecord, section_titles, update_run
 

@@ -1,0 +1,1 @@
+"""Front ends: the command line, its commands and the headless driver."""

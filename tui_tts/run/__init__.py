@@ -1,0 +1,1 @@
+"""Orchestration: a run from request to finished book (session, runner, scheduler, join)."""
