@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import array
 import asyncio
 import base64
 from typing import Any
 
 import httpx
+import pytest
 
+from tests.audio_helpers import dominant_frequency
+from tui_tts.config import RunpodSettings
 from tui_tts.emulator import EmulatorConfig, running_emulator
+from tui_tts.emulator.workers import tone_frequency
+from tui_tts.engines.base import BadOutputError
+from tui_tts.engines.runpod import RunpodEngine
+from tui_tts.models import Chunk
 
 
 async def _run(client: httpx.AsyncClient, url: str, text: str = "Hello there.") -> str:
@@ -96,3 +104,72 @@ async def test_a_streaming_worker_puts_its_audio_only_on_stream() -> None:
         pcm = b"".join(base64.b64decode(piece["audio_base64"]) for piece in pieces)
         assert len(pcm) == int(len("A streamed sentence.") * 0.06 * 24_000) * 2
         assert (await client.get(f"{url}/stream/{job}")).json()["stream"] == []  # each piece is read once
+
+
+# ----- the engine against those states -----
+
+
+def _engine(url: str, **settings: Any) -> RunpodEngine:
+    values: dict[str, Any] = {"endpoint_url": url, "poll_initial": 0.02, "poll_max": 0.1, **settings}
+    return RunpodEngine(RunpodSettings(**values), concurrency=4)
+
+
+class _Jobs:
+    async def job_submitted(self, chunk: Chunk, job_id: str) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("shape", "mode"), [("base64", "run"), ("pcm", "stream"), ("pcm", "run")])
+async def test_a_streaming_workers_pieces_become_the_chunks_audio(shape: str, mode: str) -> None:
+    config = EmulatorConfig(latency=0.05, workers=2, stream=shape, stream_pieces=5)  # type: ignore[arg-type]
+    text = "The pieces of this sentence arrive one by one."
+    async with running_emulator(config) as (url, _):
+        engine = _engine(url, mode=mode)
+        try:
+            audio = await engine.synthesize(Chunk(0, 0, 0, len(text), text), _Jobs())
+        finally:
+            await engine.aclose()
+    assert engine.streamed == 1
+    assert audio.facts.sample_rate == 24_000 and audio.facts.duration == pytest.approx(len(text) * 0.06, abs=0.01)
+    pcm = array.array("h", audio.data[44:])
+    assert dominant_frequency(pcm, 24_000) == pytest.approx(tone_frequency(text), rel=0.03)
+
+
+async def test_a_job_without_output_and_without_stream_is_still_bad_output() -> None:
+    async with running_emulator(EmulatorConfig(latency=0.01, lost_output_rate=1.0)) as (url, _):
+        engine = _engine(url)
+        try:
+            with pytest.raises(BadOutputError, match="without output"):
+                await engine.synthesize(Chunk(0, 0, 0, 5, "Hello"), _Jobs())
+        finally:
+            await engine.aclose()
+
+
+async def test_engine_health_reads_every_worker_state() -> None:
+    config = EmulatorConfig(latency=0.01, workers=4, unhealthy_workers=1, throttled_workers=1)
+    async with running_emulator(config) as (url, _):
+        engine = _engine(url)
+        try:
+            health = await engine.health()
+        finally:
+            await engine.aclose()
+    assert health is not None and health.usable == 2 and health.problem() is None
+    assert health.summary() == "workers 0 run 2 idle 1 throttled 1 unhealthy · queue 0"
+
+
+async def test_health_problems_name_what_to_check() -> None:
+    for config, words in [
+        (EmulatorConfig(dormant=True), "max workers"),
+        (EmulatorConfig(workers=2, unhealthy_workers=2), "unhealthy"),
+        (EmulatorConfig(workers=2, throttled_workers=2), "throttled"),
+        (EmulatorConfig(workers=2, unhealthy_workers=1, throttled_workers=1), "1 unhealthy, 1 throttled"),
+    ]:
+        async with running_emulator(config) as (url, _):
+            engine = _engine(url)
+            try:
+                health = await engine.health()
+            finally:
+                await engine.aclose()
+        assert health is not None
+        problem = health.problem()
+        assert problem is not None and words in problem and "RunPod's console" in problem

@@ -76,7 +76,7 @@ class RunpodSettings(_Section):
     endpoint_id: str = ""
     endpoint_url: str = ""
     api_key_env: Annotated[str, Field(min_length=1)] = "RUNPOD_API_KEY"
-    mode: Literal["run", "runsync"] = "run"
+    mode: Literal["run", "runsync", "stream"] = "run"
     input: dict[str, Any] = Field(default_factory=lambda: {"text": "{text}"})
     audio_field: str = "audio_base64"
     policy: dict[str, int | bool] = Field(default_factory=dict)

@@ -19,6 +19,7 @@ import httpx
 from tui_tts.config import RunpodSettings
 from tui_tts.engines.base import BadOutputError, FatalError, JobListener, RateLimitedError, RetryableError
 from tui_tts.engines.breaker import EndpointBreaker
+from tui_tts.engines.health import EndpointHealth
 from tui_tts.engines.http import (
     api_key_from,
     audio_from_value,
@@ -29,6 +30,7 @@ from tui_tts.engines.http import (
     validated_audio,
 )
 from tui_tts.engines.redaction import redact
+from tui_tts.engines.streaming import join_stream
 from tui_tts.models import Chunk, SynthesizedAudio
 
 CLOUD_BASE = "https://api.runpod.ai/v2"
@@ -77,6 +79,8 @@ class RunpodEngine:
         self.submissions = 0
         self.cancels = 0
         self.reattached = 0
+        self.streamed = 0  # jobs whose audio came from /stream/{id}
+        self.first_delays: list[float] = []  # delayTime (s) of the first jobs: a cold start shows here
         self._in_flight: dict[str, tuple[str, float]] = {}  # job id -> (last status seen, since when)
         self.breaker: EndpointBreaker | None = None  # told of every answered and unanswered request
 
@@ -143,6 +147,20 @@ class RunpodEngine:
                 parts.append(f"{len(ages)} jobs {label} at RunPod, the oldest for {_age(oldest)}")
         return "; ".join(parts)
 
+    async def health(self) -> EndpointHealth | None:
+        """GET /health: the endpoint's workers and queue; None when the server has no /health (a local SDK server).
+
+        Raises RetryableError (with `unreachable` set) when nothing answers, FatalError on a refused key.
+        """
+        response = await self._request("GET", "health", "GET /health")
+        if response.status_code in (404, 405):
+            return None
+        classify_status(response, "GET /health", "RunPod")
+        try:
+            return EndpointHealth.parse(response.json())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return None
+
     async def cancel_in_flight(self) -> int:
         """POST /cancel for every job this engine is waiting on. Returns how many it asked to cancel."""
         jobs = list(self._in_flight)
@@ -188,11 +206,12 @@ class RunpodEngine:
             response = await self._request("POST", route, "POST /runsync", json=payload, timeout=timeout)
         else:
             response = await self._request("POST", "run", "POST /run", json=payload)
-        classify_status(response, f"POST /{self.settings.mode}", "RunPod")
-        body = _json(response, f"POST /{self.settings.mode}")
+        route = "runsync" if self.settings.mode == "runsync" else "run"
+        classify_status(response, f"POST /{route}", "RunPod")
+        body = _json(response, f"POST /{route}")
         job_id = body.get("id")
         if not isinstance(job_id, str) or not job_id:
-            raise RetryableError(f"POST /{self.settings.mode} answered without a job id")
+            raise RetryableError(f"POST /{route} answered without a job id")
         return job_id, body
 
     async def _status(self, job_id: str) -> dict[str, Any]:
@@ -209,6 +228,25 @@ class RunpodEngine:
         if body.get("status") not in PENDING | FAILED | {"COMPLETED"}:  # garbage says nothing about the job
             raise RetryableError(f"GET /status: answer without a known status (HTTP {response.status_code})")
         return body
+
+    async def _read_stream(self, job_id: str) -> list[Any]:
+        """Every piece /stream/{id} still holds for a finished job (each piece is handed out once, as in the cloud)."""
+        pieces: list[Any] = []
+        for _ in range(1000):  # a stream ends: a finished job answers with no new pieces
+            response = await self._request(self._status_method, f"stream/{job_id}", "stream")
+            if response.status_code == 405 and self._status_method == "GET":
+                response = await self._request("POST", f"stream/{job_id}", "stream")  # the SDK's local server
+            if response.status_code == 404:
+                raise JobLostError(f"job {job_id}: its stream is gone (HTTP 404: expired or lost); submitting again")
+            classify_status(response, "GET /stream", "RunPod")
+            body = _json(response, "GET /stream")
+            new = [item.get("output") if isinstance(item, dict) else item for item in body.get("stream") or []]
+            pieces += new
+            if not new and body.get("status") not in PENDING:
+                break
+            if not new:
+                await asyncio.sleep(self.settings.poll_initial)
+        return pieces
 
     async def _cancel(self, job_id: str) -> None:
         self.cancels += 1
@@ -298,14 +336,26 @@ class RunpodEngine:
     async def _collect(self, job_id: str, body: dict[str, Any]) -> SynthesizedAudio:
         output = body.get("output")
         value = dig(output, self.settings.audio_field) if self.settings.audio_field else output
+        if value is None and (output is None or self.settings.mode == "stream"):
+            # A generator handler: its audio is on /stream/{id} only (said by mode = "stream", or seen here).
+            pieces = await self._read_stream(job_id)
+            if pieces:
+                self.streamed += 1
+                data = await join_stream(pieces, self.settings.audio_field, self._downloads, f"job {job_id}")
+                return self._audio(job_id, body, data)
         if value is None:
             where = f"output.{self.settings.audio_field}" if self.settings.audio_field else "output"
             raise BadOutputError(f"job {job_id} COMPLETED without {where}")
-        data, facts = validated_audio(await audio_from_value(value, self._downloads), f"job {job_id}")
+        return self._audio(job_id, body, await audio_from_value(value, self._downloads))
+
+    def _audio(self, job_id: str, body: dict[str, Any], data: bytes) -> SynthesizedAudio:
+        data, facts = validated_audio(data, f"job {job_id}")
         execution_ms = body.get("executionTime")
         job_facts: dict[str, object] = {"job_id": job_id}
         if isinstance(body.get("delayTime"), int | float):
             job_facts["delay_ms"] = int(body["delayTime"])
+            if len(self.first_delays) < 8:
+                self.first_delays.append(body["delayTime"] / 1000)
         if isinstance(execution_ms, int | float):
             job_facts["execution_ms"] = int(execution_ms)
             job_facts["cost"] = self.settings.cost_per_second * execution_ms / 1000
