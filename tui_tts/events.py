@@ -82,6 +82,14 @@ class LimitChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class EndpointObserved(Event):
+    """A reading of the endpoint's /health: its workers and queue, in a few words."""
+
+    summary: str
+    booting: bool = False  # workers are starting and none runs yet: a cold start is under way
+
+
+@dataclass(frozen=True, slots=True)
 class DispatchPaused(Event):
     pass
 

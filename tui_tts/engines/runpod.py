@@ -80,7 +80,7 @@ class RunpodEngine:
         self.cancels = 0
         self.reattached = 0
         self.streamed = 0  # jobs whose audio came from /stream/{id}
-        self.first_delays: list[float] = []  # delayTime (s) of the first jobs: a cold start shows here
+        self.execution_seconds: float | None = None  # running mean of executionTime: what a worker takes a job
         self._in_flight: dict[str, tuple[str, float]] = {}  # job id -> (last status seen, since when)
         self.breaker: EndpointBreaker | None = None  # told of every answered and unanswered request
 
@@ -282,6 +282,9 @@ class RunpodEngine:
                 reported = body.get("delayTime"), body.get("executionTime")
                 if all(isinstance(value, int | float) for value in reported):
                     self._learn(sum(reported) / 1000)  # type: ignore[arg-type]
+                    seconds = reported[1] / 1000  # type: ignore[operator]
+                    known = self.execution_seconds
+                    self.execution_seconds = seconds if known is None else 0.8 * known + 0.2 * seconds
                 else:
                     self._learn(time.monotonic() - started)
                 return body
@@ -354,8 +357,6 @@ class RunpodEngine:
         job_facts: dict[str, object] = {"job_id": job_id}
         if isinstance(body.get("delayTime"), int | float):
             job_facts["delay_ms"] = int(body["delayTime"])
-            if len(self.first_delays) < 8:
-                self.first_delays.append(body["delayTime"] / 1000)
         if isinstance(execution_ms, int | float):
             job_facts["execution_ms"] = int(execution_ms)
             job_facts["cost"] = self.settings.cost_per_second * execution_ms / 1000

@@ -25,6 +25,7 @@ from tui_tts.models import Chunk, ChunkState, Document
 from tui_tts.run.assemble import stitch_run
 from tui_tts.run.chunk_files import audio_on_disk
 from tui_tts.run.chunk_files import write_atomically as _write_atomically
+from tui_tts.run.endpoint_watch import attach_endpoint_watch
 from tui_tts.run.job_journal import journal_path, read_jobs, record_job
 from tui_tts.run.limits import ConcurrencyLimit
 from tui_tts.run.scheduler import ChunkOutcome, Scheduler
@@ -157,6 +158,7 @@ class RunController:
             breaker=EndpointBreaker(settings.run.outage_patience),
             explain_wait=getattr(engine, "waiting_summary", None),
         )
+        attach_endpoint_watch(engine, self.scheduler, self.bus, settings.runpod.job_deadline)
         if hasattr(engine, "breaker"):  # remote engines report every answered and unanswered request to it
             setattr(engine, "breaker", self.scheduler.breaker)  # noqa: B010 (not part of the Engine protocol)
         self._recorder: EventRecorder | None = None

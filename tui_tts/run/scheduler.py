@@ -11,8 +11,9 @@ import contextlib
 import errno
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from tui_tts.engines.base import ChunkRejectedError, FatalError, RateLimitedError, RetryableError
 from tui_tts.engines.breaker import EndpointBreaker
@@ -89,6 +90,9 @@ class Scheduler:
         self.in_flight = 0
         self.peak_in_flight = 0
         self.abort_reason: str | None = None
+        self.companions: list[
+            Callable[[], Coroutine[Any, Any, None]]
+        ] = []  # run beside the workers (the endpoint's watch)
         # An outage of the whole endpoint pauses dispatch instead of failing chunks (tui_tts.engines.breaker).
         self.breaker = breaker or EndpointBreaker(patience=float("inf"))
         self._stall_watch = StallWatch(bus, self.breaker, explain_wait, lambda: (
@@ -113,6 +117,15 @@ class Scheduler:
         """Switch between parallel N and sequential 1."""
         self._change_limit(lambda: setattr(self.limit, "parallel", parallel),
                            "parallel" if parallel else "sequential")  # fmt: skip
+
+    def set_endpoint_cap(self, cap: int | None) -> None:
+        """What the endpoint's workers can take (from its /health); None lifts the cap."""
+        if cap != self.limit.endpoint_cap:
+            self._change_limit(lambda: setattr(self.limit, "endpoint_cap", cap), f"endpoint capacity {cap}")
+
+    def stop_for_endpoint(self, reason: str) -> None:
+        """The endpoint cannot run jobs (dormant, every worker sick): stop, jobs in flight kept for resume."""
+        self._abort(reason, cancel=True)
 
     def toggle_parallel(self) -> None:
         self.set_parallel(not self.limit.parallel)
@@ -169,11 +182,14 @@ class Scheduler:
         self._finished.clear()
         self._stopping = False
         self._spawn_workers()
-        watch = asyncio.get_running_loop().create_task(self._stall_watch.run(self._stop_for_outage))
+        loop = asyncio.get_running_loop()
+        watches = [loop.create_task(self._stall_watch.run(self._stop_for_outage))]
+        watches += [loop.create_task(companion()) for companion in self.companions]
         try:
             await self._finished.wait()
         finally:
-            watch.cancel()
+            for watch in watches:
+                watch.cancel()
         if not self._stopping:
             for worker in list(self._workers):
                 worker.cancel()  # every chunk is settled: the workers left are idle
