@@ -14,9 +14,10 @@ from tui_tts.commands.headless import run_headless
 from tui_tts.emulator import EmulatorConfig, running_emulator
 from tui_tts.engines.health import EndpointHealth
 from tui_tts.errors import UserError
-from tui_tts.events import EventBus, LogEmitted
+from tui_tts.events import EventBus, LimitChanged, LogEmitted
 from tui_tts.run.endpoint_watch import EndpointWatch
 from tui_tts.run.request import RunRequest
+from tui_tts.run.session import open_session
 from tui_tts.store import Store
 from tui_tts.store.runs import list_runs
 
@@ -108,3 +109,22 @@ def test_the_watch_explains_sick_workers_and_stops_a_stuck_queue() -> None:
     assert not stopped
     watch.observe(_health(unhealthy=3, queued=40), now=125)
     assert stopped and "stuck in RunPod's queue for 105 s" in stopped[0]
+
+
+@pytest.mark.slow
+async def test_concurrency_follows_what_the_workers_can_finish_within_the_deadline(tmp_path: Path) -> None:
+    config = EmulatorConfig(workers=2, latency=0.3, jitter=0, seconds_per_char=0.01)
+    async with running_emulator(config) as (url, emulator):
+        request = _request(tmp_path, url, chars=2000, concurrency=16)
+        request.overrides["runpod"]["job_deadline"] = 1.5  # type: ignore[index]
+        async with open_session(request) as session:
+            changes: list[LimitChanged] = []
+            session.bus.subscribe(lambda event: changes.append(event) if isinstance(event, LimitChanged) else None)
+            outcome = await session.controller.execute()
+            limit = session.controller.scheduler.limit
+        stats = emulator.stats()
+    assert outcome.failed == [] and outcome.output is not None
+    # 0.3 s a job, half of the 1.5 s deadline: 2 more per worker beside the one it runs, 2 workers: 6 at a time.
+    assert any(change.reason == "endpoint capacity 6" and change.new == 6 for change in changes), changes
+    assert limit.endpoint_cap == 6 and limit.effective == 6
+    assert stats["requests"]["health"] >= 3  # the preflight, the first reading, and one once jobs were timed

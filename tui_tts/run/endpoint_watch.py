@@ -80,18 +80,23 @@ class EndpointWatch:
         self.readings = 0
 
     async def run(self) -> None:
-        """Until cancelled (or the server turns out to have no /health)."""
+        """Until cancelled (or the server turns out to have no /health). Reads at once, then every `interval` s,
+        and once more as soon as the first job's execution time is known (the concurrency cap needs it)."""
+        capped = False
         while True:
             try:
                 health = await self._read()
             except (RetryableError, FatalError):
-                health = self._last  # an outage is the breaker's to handle; a key problem, the jobs' to report
+                pass  # an outage is the breaker's to handle; a refused key, the jobs' to report
             else:
                 if health is None:
                     return
                 self.readings += 1
                 self.observe(health)
-            await asyncio.sleep(self._interval)
+            waited, capped = 0.0, capped or bool(self._execution())
+            while waited < self._interval and (capped or not self._execution()):
+                await asyncio.sleep(min(0.5, self._interval))
+                waited += min(0.5, self._interval)
 
     def observe(self, health: EndpointHealth, now: float | None = None) -> None:
         now = time.monotonic() if now is None else now
