@@ -173,3 +173,18 @@ async def test_health_problems_name_what_to_check() -> None:
         assert health is not None
         problem = health.problem()
         assert problem is not None and words in problem and "RunPod's console" in problem
+
+
+async def test_a_workers_cold_boot_is_metered_on_its_first_job() -> None:
+    config = EmulatorConfig(latency=0.05, jitter=0, workers=1, cold_start=2.1)
+    async with running_emulator(config) as (url, _):
+        engine = _engine(url, cost_per_second=1.0)
+        try:
+            first = await engine.synthesize(Chunk(0, 0, 0, 5, "First"), _Jobs())
+            second = await engine.synthesize(Chunk(1, 0, 0, 6, "Second"), _Jobs())
+        finally:
+            await engine.aclose()
+    facts = first.job_facts
+    assert isinstance(facts["delay_ms"], int) and facts["delay_ms"] >= 2000
+    assert facts["cost"] == pytest.approx((facts["delay_ms"] + facts["execution_ms"]) / 1000)  # type: ignore[operator]
+    assert second.job_facts["cost"] == pytest.approx(second.job_facts["execution_ms"] / 1000)  # type: ignore[operator]

@@ -36,6 +36,7 @@ from tui_tts.models import Chunk, SynthesizedAudio
 CLOUD_BASE = "https://api.runpod.ai/v2"
 PENDING = {"IN_QUEUE", "IN_PROGRESS", "RUNNING"}
 FAILED = {"FAILED", "TIMED_OUT", "CANCELLED"}
+COLD_START_MS = 2000  # a delayTime this long on a worker's first job: its boot, which RunPod bills
 UNKNOWN = "UNKNOWN"  # ours, not RunPod's: the last /status got no usable answer
 
 
@@ -80,6 +81,7 @@ class RunpodEngine:
         self.cancels = 0
         self.reattached = 0
         self.streamed = 0  # jobs whose audio came from /stream/{id}
+        self._workers_seen: set[str] = set()
         self.execution_seconds: float | None = None  # running mean of executionTime: what a worker takes a job
         self._in_flight: dict[str, tuple[str, float]] = {}  # job id -> (last status seen, since when)
         self.breaker: EndpointBreaker | None = None  # told of every answered and unanswered request
@@ -357,12 +359,22 @@ class RunpodEngine:
         job_facts: dict[str, object] = {"job_id": job_id}
         if isinstance(body.get("delayTime"), int | float):
             job_facts["delay_ms"] = int(body["delayTime"])
+        worker = body.get("workerId")
+        if isinstance(worker, str):
+            job_facts["worker_id"] = worker
         if isinstance(execution_ms, int | float):
             job_facts["execution_ms"] = int(execution_ms)
-            job_facts["cost"] = self.settings.cost_per_second * execution_ms / 1000
-        if isinstance(body.get("workerId"), str):
-            job_facts["worker_id"] = body["workerId"]
+            billed_ms = execution_ms + self._cold_boot_ms(worker, job_facts.get("delay_ms"))
+            job_facts["cost"] = self.settings.cost_per_second * billed_ms / 1000
         return SynthesizedAudio(data, facts, job_facts)
+
+    def _cold_boot_ms(self, worker: object, delay_ms: object) -> float:
+        """RunPod bills a worker from its start: the first job seen on a new worker after a long delayTime carries
+        that worker's boot (the queue wait in it is counted too: a budget errs on the safe side)."""
+        if not isinstance(worker, str) or worker in self._workers_seen:
+            return 0.0
+        self._workers_seen.add(worker)
+        return float(delay_ms) if isinstance(delay_ms, int) and delay_ms >= COLD_START_MS else 0.0
 
 
 def _json(response: httpx.Response, what: str) -> dict[str, Any]:
