@@ -31,6 +31,7 @@ from tui_tts.events import (
     RunAbortRequested,
 )
 from tui_tts.models import AudioFacts, Chunk
+from tui_tts.run.budget import BudgetGate
 from tui_tts.run.limits import ConcurrencyLimit, full_jitter_delay
 from tui_tts.run.stall import StallWatch
 from tui_tts.store import StoreError
@@ -90,6 +91,7 @@ class Scheduler:
         self.in_flight = 0
         self.peak_in_flight = 0
         self.abort_reason: str | None = None
+        self.budget: BudgetGate | None = None  # the spend cap (run.budget / --budget), bound by attach_budget
         self.companions: list[
             Callable[[], Coroutine[Any, Any, None]]
         ] = []  # run beside the workers (the endpoint's watch)
@@ -123,6 +125,10 @@ class Scheduler:
         if cap != self.limit.endpoint_cap:
             self._change_limit(lambda: setattr(self.limit, "endpoint_cap", cap), f"endpoint capacity {cap}")
 
+    def stop_for_budget(self, reason: str) -> None:
+        """The spend cap is reached and nothing is in flight (headless): stop; resume goes on."""
+        self._abort(reason)
+
     def stop_for_endpoint(self, reason: str) -> None:
         """The endpoint cannot run jobs (dormant, every worker sick): stop, jobs in flight kept for resume."""
         self._abort(reason, cancel=True)
@@ -136,6 +142,8 @@ class Scheduler:
             self._bus.emit(DispatchPaused())
 
     def resume(self) -> None:
+        if self.budget is not None:
+            self.budget.person_resumed()  # at the cap, space means go on past it
         if not self._running.is_set():
             self._running.set()
             self._bus.emit(DispatchResumed())
@@ -230,7 +238,7 @@ class Scheduler:
                     item = await self._queue.get()
                 finally:
                     self._idle.discard(me)
-                ready = await self._wait_until_dispatchable(me)
+                ready = await self._wait_until_dispatchable(me, item[1])
                 if not ready:
                     self._queue.put_nowait(item)
                     return
@@ -243,7 +251,7 @@ class Scheduler:
             self._workers.discard(me)
             self._idle.discard(me)
 
-    async def _wait_until_dispatchable(self, me: asyncio.Task[None]) -> bool:
+    async def _wait_until_dispatchable(self, me: asyncio.Task[None], chunk: Chunk) -> bool:
         """Hold a taken chunk until dispatch is allowed; False means this worker should give it back and leave."""
         loop = asyncio.get_running_loop()
         while True:
@@ -259,6 +267,8 @@ class Scheduler:
             hold = self.breaker.dispatch_hold()  # the endpoint is down: one probe at a time, with backoff
             if hold > 0:
                 await asyncio.sleep(min(hold, 1.0))
+                continue
+            if self.budget is not None and not self.budget.check(chunk, self.in_flight):  # paused at the cap
                 continue
             return True
 
@@ -328,6 +338,8 @@ class Scheduler:
             self._check_finished()
         finally:
             self.in_flight -= 1
+            if self.budget is not None and self.in_flight == 0:
+                self.budget.drained()
 
     def _spare_try(self, chunk: Chunk, exc: RetryableError) -> bool:
         """Give a chunk's last try back after a request nothing answered, within a budget of its own."""
