@@ -151,9 +151,10 @@ def attach_endpoint_watch(engine: object, scheduler: Scheduler, bus: EventBus, j
     scheduler.companions.append(watch.run)
 
 
-async def check_endpoint(engine: object, patience: float, say: Callable[[str], None]) -> None:
+async def check_endpoint(engine: object, patience: float, bus: EventBus) -> None:
     """The preflight of a run on an engine that can read its endpoint's health (RunPod); others pass."""
     read = getattr(engine, "health", None)
     if read is not None:
         describe = getattr(engine, "describe", None)
-        await preflight(read, describe() if describe else "the endpoint", patience, say)
+        where = describe() if describe else "the endpoint"
+        await preflight(read, where, patience, lambda line: bus.emit(LogEmitted("warning", line)))

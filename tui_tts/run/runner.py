@@ -19,13 +19,13 @@ from tui_tts.audio.stitch import StitchResult
 from tui_tts.config import Settings
 from tui_tts.engines.base import Engine
 from tui_tts.engines.breaker import EndpointBreaker
-from tui_tts.errors import InputError, RunAborted
+from tui_tts.errors import InputError, RunAborted, UserError
 from tui_tts.events import ChunkJobSubmitted, EventBus
 from tui_tts.models import Chunk, ChunkState, Document
 from tui_tts.run.assemble import stitch_run
 from tui_tts.run.chunk_files import audio_on_disk
 from tui_tts.run.chunk_files import write_atomically as _write_atomically
-from tui_tts.run.endpoint_watch import attach_endpoint_watch
+from tui_tts.run.endpoint_watch import attach_endpoint_watch, check_endpoint
 from tui_tts.run.job_journal import journal_path, read_jobs, record_job
 from tui_tts.run.limits import ConcurrencyLimit
 from tui_tts.run.scheduler import ChunkOutcome, Scheduler
@@ -291,6 +291,13 @@ class RunController:
         outcome = RunOutcome()
         first_time, self._started = not self._started, True
         commits_before = self.store.commits
+        try:  # before any job is paid for (and after a person said yes): a dormant, sick or silent endpoint stops
+            if first_time:
+                await check_endpoint(self.engine, self.settings.run.outage_patience, self.bus)
+        except UserError:
+            update_run(self.store, self.plan.run.id, state="stopped")
+            await self.store.flush()
+            raise
         try:  # a later call (after retry_failed) runs what was put back in the queue
             await self.scheduler.run(self.plan.todo if first_time else [], self.plan.attempts)
         finally:

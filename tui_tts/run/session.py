@@ -6,7 +6,6 @@ Policy: which run to continue and with which stored settings, retry-only, and wh
 from __future__ import annotations
 
 import dataclasses
-import sys
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
@@ -20,7 +19,6 @@ from tui_tts.errors import UserError
 from tui_tts.events import EventBus
 from tui_tts.models import Document
 from tui_tts.run.cost import CostEstimate, estimate_cost
-from tui_tts.run.endpoint_watch import check_endpoint
 from tui_tts.run.progress import RunStats
 from tui_tts.run.request import RunRequest, apply_book_flags, resolve_run
 from tui_tts.run.runner import (
@@ -135,20 +133,10 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
                               nothing_to_do)  # fmt: skip
             if nothing_to_do:
                 await session.set_aside()
-            elif plan.todo:
-                try:  # before any job is paid for: a dormant, sick or silent endpoint stops here, in one line
-                    await check_endpoint(engine, target.settings.run.outage_patience, _say)
-                except UserError:
-                    await session.set_aside()
-                    raise
             yield session
     finally:
         if controller is not None:
             controller.release()
-
-
-def _say(line: str) -> None:
-    print(line, file=sys.stderr)  # before the run: the dashboard has not taken the terminal yet
 
 
 def _new_target(request: RunRequest, settings: Settings) -> _Target:
