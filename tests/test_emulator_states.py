@@ -15,6 +15,7 @@ from tui_tts.config import RunpodSettings
 from tui_tts.emulator import EmulatorConfig, running_emulator
 from tui_tts.emulator.workers import tone_frequency
 from tui_tts.engines.base import BadOutputError
+from tui_tts.engines.health import warm_up
 from tui_tts.engines.runpod import RunpodEngine
 from tui_tts.models import Chunk
 
@@ -188,3 +189,15 @@ async def test_a_workers_cold_boot_is_metered_on_its_first_job() -> None:
     assert isinstance(facts["delay_ms"], int) and facts["delay_ms"] >= 2000
     assert facts["cost"] == pytest.approx((facts["delay_ms"] + facts["execution_ms"]) / 1000)  # type: ignore[operator]
     assert second.job_facts["cost"] == pytest.approx(second.job_facts["execution_ms"] / 1000)  # type: ignore[operator]
+
+
+async def test_warm_up_reports_the_cold_start() -> None:
+    async with running_emulator(EmulatorConfig(latency=0.05, jitter=0, workers=1, cold_start=2.0)) as (url, _):
+        engine = _engine(url, cost_per_second=0.001)
+        try:
+            cold = await warm_up(engine)
+            warm = await warm_up(engine)
+        finally:
+            await engine.aclose()
+    assert "(a cold start)" in cold and "delayTime 2.0 s" in cold and "about $0.0021" in cold
+    assert "(warm)" in warm

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
+
+from tui_tts.engines.base import Engine
+from tui_tts.models import Chunk
 
 WORKER_STATES = ("idle", "ready", "running", "initializing", "throttled", "unhealthy")
 JOB_STATES = ("inQueue", "inProgress", "completed", "failed", "retried")
@@ -79,3 +83,29 @@ class EndpointHealth:
         if w["unhealthy"]:
             parts.append(f"{w['unhealthy']} unhealthy")
         return f"workers {' '.join(parts)} · queue {self.queued}"
+
+
+class _NoJobs:
+    async def job_submitted(self, chunk: Chunk, job_id: str) -> None:
+        return None
+
+
+async def warm_up(engine: Engine, text: str = "Warming up.") -> str:
+    """Submit one tiny job and say how long it waited for a worker (a cold start) and ran, and what it cost.
+
+    Raises EngineError when the job cannot be done."""
+    started = time.monotonic()
+    audio = await engine.synthesize(Chunk(0, 0, 0, len(text), text), _NoJobs())
+    facts = audio.job_facts
+    parts = [f"one job in {time.monotonic() - started:.1f} s"]
+    delay = facts.get("delay_ms")
+    if isinstance(delay, int):
+        label = "a cold start" if delay >= 2000 else "warm"
+        parts.append(f"delayTime {delay / 1000:.1f} s ({label})")
+    execution = facts.get("execution_ms")
+    if isinstance(execution, int):
+        parts.append(f"executionTime {execution / 1000:.1f} s")
+    cost = facts.get("cost")
+    if isinstance(cost, int | float) and cost:
+        parts.append(f"about ${cost:.4f}")
+    return ", ".join(parts) + f"; {audio.facts.duration:.1f} s of audio"
