@@ -11,6 +11,7 @@ import pytest
 
 from tests.test_dashboard import fixed_session, header_text, live_dashboard, log_text, play, until
 from tui_tts.emulator import EmulatorConfig
+from tui_tts.models import ChunkDetails, ChunkState
 from tui_tts.ui.app import DashboardApp
 from tui_tts.ui.chunk_grid import ChunkGrid
 from tui_tts.ui.screens import ChunkDetailsScreen, HelpScreen, QuitScreen
@@ -97,8 +98,9 @@ async def test_titles_chunk_text_and_errors_are_shown_literally(tmp_path: Path) 
         assert title in header_text(app)
         from tui_tts.ui.screens import describe_chunk
 
-        details = {"idx": 0, "section": 0, "state": "failed", "attempts": 1, "text": "a [b]bold[/b] [/] text",
-                   "last_error": "HTTP 500 [/] <html>[@click=app.quit]"}  # fmt: skip
+        details = ChunkDetails(
+            0, 0, ChunkState.FAILED, 1, "a [b]bold[/b] [/] text", last_error="HTTP 500 [/] <html>[@click=app.quit]"
+        )
         app.push_screen(ChunkDetailsScreen(describe_chunk(details, None)))
         await pilot.pause()
         shown = str(app.screen.query_one("#details-text").render())
@@ -146,7 +148,7 @@ async def test_s_during_a_stitch_is_refused(tmp_path: Path) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         app.finished = True
         session.controller.stitch = slow_stitch  # type: ignore[method-assign]
-        session.controller.store.fetchall = lambda *a: asyncio.sleep(0, [])  # type: ignore[method-assign,assignment]
+        session.controller.store.chunks.load = lambda *a: asyncio.sleep(0, [])  # type: ignore[method-assign,assignment]
         await pilot.press("s")
         await until(pilot, lambda: len(calls) == 1)
         await pilot.press("s")
@@ -159,7 +161,7 @@ async def test_s_during_a_stitch_is_refused(tmp_path: Path) -> None:
 async def test_a_database_failure_shows_as_an_error_and_exits_non_zero(tmp_path: Path) -> None:
     async with live_dashboard(tmp_path, EmulatorConfig(latency=0.1, workers=8), max_attempts=2) as (app, pilot, _):
         await until(pilot, lambda: app.session.stats.done >= 3)
-        app.controller.store.write("INSERT INTO no_such_table VALUES (1)")  # the writer's next commit fails
+        app.controller.store._database.write("INSERT INTO no_such_table VALUES (1)")  # its next commit fails
         await until(pilot, lambda: app.finished)
         assert app.error is not None and "database" in app.error and "no such table" in app.error
         assert "error" in header_text(app).splitlines()[0] and " 0 running" in header_text(app)
