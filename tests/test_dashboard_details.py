@@ -232,3 +232,19 @@ async def test_q_during_the_final_stitch_cancels_it_and_keeps_every_chunk(tmp_pa
         done = db.execute("SELECT COUNT(*) FROM chunks WHERE run_id=? AND state='done'", (run_id,)).fetchone()[0]
         total = db.execute("SELECT COUNT(*) FROM chunks WHERE run_id=?", (run_id,)).fetchone()[0]
     assert state == "stopped" and done == total
+
+
+def test_a_chunks_details_show_its_logged_events_and_a_suspect_duration() -> None:
+    import time
+
+    from tui_tts.models import LoggedEvent
+    from tui_tts.ui.screens import describe_chunk
+
+    at = time.mktime((2026, 1, 1, 9, 30, 5, 0, 0, -1))
+    details = ChunkDetails(4, 1, ChunkState.DONE, 2, "x" * 100, job_id="job-7", submissions=2, worker_id="w1",
+                           elapsed=1.25, cost=0.0021, duration=1.0,
+                           events=(LoggedEvent(at, "retry", "HTTP 503 busy (retry in 1.5 s)"),))  # fmt: skip
+    shown = describe_chunk(details, median_seconds_per_char=0.05).plain
+    assert shown.startswith("Chunk 5  section 2  done  attempts 2\njob job-7  submissions 2  worker w1\n")
+    assert "took 1.25 s  $0.00210" in shown and "0.010 s per character  suspect" in shown
+    assert "09:30:05 retry: HTTP 503 busy (retry in 1.5 s)" in shown and shown.endswith("x" * 100)

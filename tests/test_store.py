@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tui_tts.events import ChunkJobSubmitted, ChunkStarted, ChunkSucceeded
-from tui_tts.models import Chunk, Document, Section
+from tui_tts.events import ChunkJobSubmitted, ChunkRetryScheduled, ChunkStarted, ChunkSucceeded
+from tui_tts.models import Chunk, ChunkDetails, ChunkState, Document, LoggedEvent, Section
 from tui_tts.store import RunRecord, Store, StoreError
 from tui_tts.store.database import Database
 from tui_tts.store.schema import SCHEMA_VERSION
@@ -137,3 +137,28 @@ async def test_a_version_1_database_is_migrated_in_place(tmp_path: Path) -> None
         assert run is not None and run.state == "done" and await store.runs.last_stats("old") == {}
     assert sqlite3.connect(path).execute("SELECT stats_json FROM runs").fetchall() == [(None,)]
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+
+
+async def test_a_chunks_details_and_the_runs_totals_come_back_as_records(tmp_path: Path) -> None:
+    async with Store(tmp_path / "db.sqlite") as store:
+        await seeded(store, 3)
+        record = store.recorder("r1")
+        record(ChunkStarted(0, 1))
+        record(ChunkJobSubmitted(0, "job-a"))
+        record(ChunkRetryScheduled(0, 1, "HTTP 503 busy", 1.5))
+        record(ChunkStarted(0, 2))
+        record(ChunkSucceeded(0, 2, "/a/0.wav", "pcm_s16le", 22050, 1, 2.0, 0.5,
+                              {"delay_ms": 120, "execution_ms": 900, "worker_id": "w1", "cost": 0.002}))  # fmt: skip
+        record(ChunkSucceeded(1, 1, "/a/1.wav", "pcm_s16le", 22050, 1, 1.0, 0.25))
+        await store.flush()
+        details = await store.chunks.details("r1", 0)
+        assert details == ChunkDetails(
+            index=0, section=0, state=ChunkState.DONE, attempts=2, text="chunk 0.", job_id=None, submissions=1,
+            worker_id="w1", elapsed=0.5, delay_ms=120, execution_ms=900, cost=0.002, duration=2.0,
+            events=(LoggedEvent(details.events[0].at, "retry", "HTTP 503 busy (retry in 1.5 s)"),),
+        )  # fmt: skip
+        assert await store.chunks.details("r1", 99) is None
+        assert await store.chunks.median_seconds_per_char("r1") == 2.0 / len("chunk 0.")
+        totals = await store.chunks.totals("r1")
+        assert (totals.spend, totals.audio_seconds, totals.attempts, totals.submissions) == (0.002, 3.0, 3, 1)
+        assert await store.chunks.spend("r1") == 0.002
