@@ -19,7 +19,6 @@ from tui_tts.run.endpoint_watch import EndpointWatch
 from tui_tts.run.request import RunRequest
 from tui_tts.run.session import open_session
 from tui_tts.store import Store
-from tui_tts.store.runs import list_runs
 
 
 def _request(tmp_path: Path, url: str, chars: int = 600, **run: Any) -> RunRequest:
@@ -64,7 +63,7 @@ async def test_an_endpoint_that_does_not_answer_fails_fast(tmp_path: Path, capsy
     assert "endpoint_url" in refused.value.message and "outage_patience" in refused.value.message
     assert "endpoint unreachable since" in capsys.readouterr().err
     async with Store(tmp_path / "data" / "tui-tts.db") as store:
-        [(run, counts)] = await list_runs(store)
+        [(run, counts)] = await store.runs.listing()
     assert run.state == "stopped" and not counts.get("done")  # kept, and resumable
 
 

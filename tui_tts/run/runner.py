@@ -284,7 +284,7 @@ class RunController:
             if first_time:
                 await check_endpoint(self.engine, self.settings.run.outage_patience, self.bus)
         except UserError:
-            update_run(self.store, self.plan.run.id, state="stopped")
+            self.store.runs.set_state(self.plan.run.id, "stopped")
             await self.store.flush()
             raise
         try:  # a later call (after retry_failed) runs what was put back in the queue
