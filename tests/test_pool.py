@@ -1,0 +1,136 @@
+"""A pool of endpoints against several emulators: faster than one, and a dead endpoint drained without paying twice."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.test_remote_runs import free_port, start_server, wait_for_port
+from tui_tts.config import RunpodSettings
+from tui_tts.emulator import Emulator, EmulatorConfig, running_emulator
+from tui_tts.engines.base import FatalError
+from tui_tts.engines.pool import Member, PoolEngine
+from tui_tts.engines.runpod import RunpodEngine
+from tui_tts.models import Chunk, SynthesizedAudio
+
+CHUNKS = [Chunk(n, 0, 0, 30, f"Sentence number {n} of the book.") for n in range(24)]
+
+
+class Jobs:
+    def __init__(self) -> None:
+        self.ids: dict[int, str] = {}
+
+    async def job_submitted(self, chunk: Chunk, job_id: str) -> None:
+        self.ids[chunk.index] = job_id
+
+
+def _member(name: str, url: str, limit: int, **settings: Any) -> Member:
+    values: dict[str, Any] = {"endpoint_url": url, "poll_initial": 0.02, "poll_max": 0.05, **settings}
+    return Member(name, RunpodEngine(RunpodSettings(**values), concurrency=limit), limit)
+
+
+@asynccontextmanager
+async def emulators(count: int, config: EmulatorConfig) -> AsyncIterator[list[tuple[str, Emulator]]]:
+    async with AsyncExitStack() as stack:
+        yield [await stack.enter_async_context(running_emulator(config)) for _ in range(count)]
+
+
+async def _book(pool: PoolEngine, jobs: Jobs, chunks: list[Chunk] = CHUNKS) -> list[SynthesizedAudio]:
+    try:
+        return await asyncio.gather(*(pool.synthesize(chunk, jobs) for chunk in chunks))
+    finally:
+        await pool.aclose()
+
+
+@pytest.mark.slow
+async def test_two_equal_endpoints_take_at_most_six_tenths_of_the_time_of_one(tmp_path: Path) -> None:
+    # Endpoints are other machines: each emulator runs in a process of its own, as a real endpoint would.
+    ports = [free_port(), free_port()]
+    servers = [start_server([sys.executable, "-m", "tui_tts", "emulate", "--port", str(port), "--workers", "2",
+                             "--latency", "1.0", "--jitter", "0", "--seconds-per-char", "0.01"],
+                            tmp_path / f"emulator-{port}.log") for port in ports]  # fmt: skip
+    urls = [f"http://127.0.0.1:{port}/v2/emulator" for port in ports]
+    book = CHUNKS[:8]  # four rounds of two on one endpoint, two rounds on two
+    try:
+        for port, server in zip(ports, servers, strict=True):
+            wait_for_port(port, server, tmp_path / f"emulator-{port}.log")
+        started = time.monotonic()
+        await _book(PoolEngine([_member("a", urls[0], 2, poll_max=0.2)]), Jobs(), book)
+        one = time.monotonic() - started
+        started = time.monotonic()
+        pool = PoolEngine([_member(n, url, 2, poll_max=0.2) for n, url in zip("ab", urls, strict=True)])
+        audio = await _book(pool, Jobs(), book)
+        two = time.monotonic() - started
+    finally:
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=10)
+    assert two <= 0.6 * one, (one, two)
+    assert Counter(a.job_facts["endpoint"] for a in audio) == {"a": 4, "b": 4}
+
+
+@pytest.mark.slow
+async def test_killing_one_of_three_endpoints_mid_run_finishes_the_book_without_paying_twice() -> None:
+    config = EmulatorConfig(workers=2, latency=0.3, jitter=0, seconds_per_char=0.01)
+    async with AsyncExitStack() as stack:
+        started = [await stack.enter_async_context(running_emulator(config)) for _ in range(2)]
+        doomed = running_emulator(config)
+        doomed_url, doomed_emulator = await doomed.__aenter__()
+        endpoints = [*started, (doomed_url, doomed_emulator)]
+        pool = PoolEngine([_member(n, url, 2) for n, (url, _) in zip("abc", endpoints, strict=True)])
+        jobs = Jobs()
+        book = asyncio.ensure_future(_book(pool, jobs))
+        await asyncio.sleep(0.7)  # c has finished some chunks and runs two more
+        await doomed.__aexit__(None, None, None)
+        audio = await asyncio.wait_for(book, 30)
+    assert len(audio) == len(CHUNKS) and all(a.facts.duration > 0 for a in audio)
+    assert pool.members[2].drained and "does not answer" in pool.members[2].drained
+    paid: Counter[str] = Counter()
+    for _, emulator in endpoints:
+        paid.update(job.text for job in emulator.jobs.values() if job.status == "COMPLETED")
+    assert max(paid.values()) == 1  # no chunk's job ran to completion twice
+    finished_on_c = sum(a.job_facts["endpoint"] == "c" for a in audio)
+    moved = [n for n, tagged in jobs.ids.items() if not tagged.endswith("@c")]
+    assert 0 < finished_on_c < len(CHUNKS) - len(CHUNKS) // 3  # c did its share until it died, the rest moved
+    assert len(moved) == len(CHUNKS) - finished_on_c  # each chunk's last job is on the endpoint that delivered it
+
+
+async def test_resume_reattaches_a_job_on_the_endpoint_that_holds_it() -> None:
+    config = EmulatorConfig(workers=2, latency=0.05, jitter=0)
+    async with emulators(2, config) as endpoints:
+        first = PoolEngine([_member(n, url, 2) for n, (url, _) in zip("ab", endpoints, strict=True)])
+        jobs = Jobs()
+        audio = await first.synthesize(CHUNKS[0], jobs)
+        await first.aclose()
+        tagged = jobs.ids[0]
+        job_id, _, name = tagged.rpartition("@")
+        assert name == audio.job_facts["endpoint"] and job_id == audio.job_facts["job_id"]
+        again = PoolEngine([_member(n, url, 2) for n, (url, _) in zip("ab", endpoints, strict=True)])
+        resumed = await again.synthesize(CHUNKS[0], Jobs(), resume_job_id=tagged)
+        await again.aclose()
+        submitted = sum(emulator.stats().get("submitted", 0) for _, emulator in endpoints)
+    assert resumed.job_facts["job_id"] == job_id and resumed.job_facts["endpoint"] == name
+    assert submitted == 1  # re-attached where it was, nothing submitted again
+
+
+async def test_a_dormant_endpoint_is_drained_at_the_preflight_and_all_drained_is_fatal() -> None:
+    async with running_emulator(EmulatorConfig(latency=0.02)) as (good, _), \
+            running_emulator(EmulatorConfig(dormant=True)) as (dormant, dormant_emulator):  # fmt: skip
+        pool = PoolEngine([_member("good", good, 2), _member("dormant", dormant, 2)])
+        health = await pool.health()
+        assert health is not None and health.problem() is None
+        assert pool.members[1].drained and "max workers" in pool.members[1].drained
+        await _book(pool, Jobs())
+        assert dormant_emulator.stats().get("submitted", 0) == 0
+        alone = PoolEngine([_member("dormant", dormant, 2)])
+        with pytest.raises(FatalError, match="no endpoint of the pool can run jobs: dormant: "):
+            await alone.health()
+        await alone.aclose()

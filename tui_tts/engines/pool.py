@@ -1,0 +1,242 @@
+"""A pool of endpoints serving one run: each with its own limit, backoff and health; chunks go to whichever has room,
+weighted by its measured throughput; an endpoint that fails hard is drained and its chunks go on elsewhere.
+
+Job ids are handed on as 'JOB@ENDPOINT', so a resume re-attaches each job on the endpoint that holds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import partial
+
+from tui_tts.engines.base import (
+    ChunkRejectedError,
+    Engine,
+    FatalError,
+    JobListener,
+    RateLimitedError,
+    RetryableError,
+)
+from tui_tts.engines.breaker import EndpointBreaker
+from tui_tts.engines.health import EndpointHealth
+from tui_tts.models import Chunk, SynthesizedAudio
+
+SEPARATOR = "@"
+
+
+@dataclass
+class Member:
+    """One endpoint of the pool and what the pool has measured of it."""
+
+    name: str
+    engine: Engine
+    limit: int
+    in_flight: int = 0
+    done: int = 0
+    errors: int = 0
+    spend: float = 0.0
+    seconds: float = 0.0  # running mean of a chunk's time on this endpoint
+    backoff_until: float = 0.0
+    drained: str | None = None  # why it takes no more chunks
+    gone: asyncio.Event = field(default_factory=asyncio.Event)  # set when drained: its waits are abandoned
+    breaker: EndpointBreaker = field(default_factory=lambda: EndpointBreaker(patience=float("inf")))
+
+    @property
+    def throughput(self) -> float:
+        """Chunks a second it can deliver at its limit (all equal until measured)."""
+        return self.limit / (self.seconds or 1.0)
+
+    def describe(self) -> str:
+        if self.drained:
+            return f"{self.name} drained"
+        return f"{self.name} {self.done} done {self.errors} err ${self.spend:.2f}"
+
+
+class PoolEngine:
+    """The Engine protocol over several engines (RunPod endpoints, OpenAI-compatible servers)."""
+
+    name = "pool"
+
+    def __init__(self, members: list[Member]) -> None:
+        if not members:
+            raise FatalError("the pool has no endpoints")
+        names = Counter(member.name for member in members)
+        if max(names.values()) > 1:
+            raise FatalError(f"two endpoints of the pool are named {names.most_common(1)[0][0]!r}")
+        self.members = members
+        self._room = asyncio.Condition()
+        self.log: list[str] = []  # why endpoints were drained, for the run's log
+        for member in members:
+            if hasattr(member.engine, "breaker"):  # each endpoint's outage is its own, not the run's
+                setattr(member.engine, "breaker", member.breaker)  # noqa: B010
+            member.breaker.changes.append(partial(self._on_breaker, member))
+
+    def _on_breaker(self, member: Member, is_open: bool) -> None:
+        if is_open:  # requests in a row unanswered (refused, reset, 5xx): a hard failure, not a blip
+            self._drain(member, "does not answer (connection refused, reset or HTTP 5xx, again and again)")
+
+    def describe(self) -> str:
+        return "pool: " + ", ".join(member.describe() for member in self.members)
+
+    @property
+    def live(self) -> list[Member]:
+        return [member for member in self.members if member.drained is None]
+
+    async def aclose(self) -> None:
+        await asyncio.gather(*(member.engine.aclose() for member in self.members), return_exceptions=True)
+
+    # ----- one chunk -----
+
+    async def synthesize(
+        self, chunk: Chunk, listener: JobListener, resume_job_id: str | None = None
+    ) -> SynthesizedAudio:
+        member, job_id = None, None
+        if resume_job_id and SEPARATOR in resume_job_id:
+            job_id, _, name = resume_job_id.rpartition(SEPARATOR)
+            member = next((m for m in self.live if m.name == name), None)  # gone from the pool: submit anew
+        while True:
+            if member is None:
+                member, job_id = await self._take(), None
+            else:
+                member.in_flight += 1
+            try:
+                return await self._on(member, chunk, listener, job_id)
+            except _Drained:
+                pass  # its endpoint went away while we waited: the chunk goes on elsewhere
+            finally:
+                await self._release(member)
+            member = None
+
+    async def _on(self, member: Member, chunk: Chunk, listener: JobListener, job_id: str | None) -> SynthesizedAudio:
+        started = time.monotonic()
+        task = asyncio.ensure_future(member.engine.synthesize(chunk, _Tagged(listener, member.name), job_id))
+        gone = asyncio.ensure_future(member.gone.wait())
+        try:
+            await asyncio.wait({task, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            if not task.done():
+                task.cancel()
+        if not task.done() or task.cancelled():
+            raise _Drained
+        try:
+            audio = task.result()
+        except FatalError as exc:  # 401, 404: this endpoint is of no use, the others may be
+            self._drain(member, str(exc))
+            raise _Drained from None
+        except ChunkRejectedError:
+            raise
+        except RateLimitedError as exc:
+            member.errors += 1
+            member.backoff_until = time.monotonic() + (exc.retry_after or 2.0)
+            raise
+        except RetryableError as exc:
+            member.errors += 1
+            if exc.unreachable and member.breaker.is_open:
+                raise _Drained from None
+            exc.unreachable = False  # one endpoint's trouble: the run's breaker is for the pool as a whole
+            raise
+        seconds = time.monotonic() - started
+        member.seconds = seconds if not member.seconds else 0.8 * member.seconds + 0.2 * seconds
+        member.done += 1
+        cost = audio.job_facts.get("cost")
+        if isinstance(cost, int | float):
+            member.spend += cost
+        audio.job_facts["endpoint"] = member.name
+        return audio
+
+    async def _take(self) -> Member:
+        """The endpoint with room that will finish soonest for its load; waits while none has room."""
+        async with self._room:
+            while True:
+                live = self.live
+                if not live:
+                    raise FatalError("every endpoint of the pool was drained: " + "; ".join(self.log))
+                now = time.monotonic()
+                ready = [m for m in live if m.in_flight < m.limit and m.backoff_until <= now]
+                if ready:
+                    best = min(ready, key=lambda m: (m.in_flight + 1) / m.throughput)
+                    best.in_flight += 1
+                    return best
+                try:
+                    await asyncio.wait_for(self._room.wait(), timeout=0.5)
+                except TimeoutError:
+                    pass
+
+    async def _release(self, member: Member) -> None:
+        member.in_flight -= 1
+        async with self._room:
+            self._room.notify_all()
+
+    def _drain(self, member: Member, why: str) -> None:
+        if member.drained is not None:
+            return
+        member.drained = why
+        member.gone.set()
+        self.log.append(f"{member.name}: {why}")
+
+    # ----- the pool as a whole -----
+
+    async def health(self) -> EndpointHealth | None:
+        """The live endpoints' workers and queues added up; an endpoint that cannot run jobs is drained here."""
+        totals: Counter[str] = Counter()
+        jobs: Counter[str] = Counter()
+        read = False
+        for member in self.live:
+            ask = getattr(member.engine, "health", None)
+            if ask is None:
+                continue
+            try:
+                health = await ask()
+            except FatalError as exc:
+                self._drain(member, str(exc))
+                continue
+            except RetryableError:
+                continue
+            if health is None:
+                continue
+            problem = health.problem()
+            if problem:
+                self._drain(member, problem)
+                continue
+            read = True
+            totals.update(health.workers)
+            jobs.update(health.jobs)
+        if not self.live:
+            raise FatalError("no endpoint of the pool can run jobs: " + "; ".join(self.log))
+        return EndpointHealth.parse({"workers": dict(totals), "jobs": dict(jobs)}) if read else None
+
+    def waiting_summary(self) -> str | None:
+        parts = []
+        for member in self.live:
+            explain = getattr(member.engine, "waiting_summary", None)
+            said = explain() if explain else None
+            if said:
+                parts.append(f"{member.name}: {said}")
+        return "; ".join(parts) or None
+
+    async def cancel_in_flight(self) -> int:
+        counts = []
+        for member in self.members:
+            cancel = getattr(member.engine, "cancel_in_flight", None)
+            if cancel is not None:
+                counts.append(await cancel())
+        return sum(counts)
+
+
+class _Drained(Exception):
+    """The chunk's endpoint was drained while it waited: try the chunk on another one."""
+
+
+class _Tagged:
+    """Hands job ids on as 'JOB@ENDPOINT', so a resume knows where each job is."""
+
+    def __init__(self, listener: JobListener, name: str) -> None:
+        self._listener = listener
+        self._name = name
+
+    async def job_submitted(self, chunk: Chunk, job_id: str) -> None:
+        await self._listener.job_submitted(chunk, f"{job_id}{SEPARATOR}{self._name}")
