@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tui_tts.config import load_settings
+from tui_tts.engines.registry import load_settings
 from tui_tts.run.runner import audio_settings, run_identity
 
 PINNED = [
