@@ -95,15 +95,15 @@ class Settings(Section):
     seams: SeamSettings = Field(default_factory=SeamSettings)
 
     def engine_section(self, name: str | None = None) -> EngineSettings:
-        """The section of the engine named (by default: the engine in use)."""
+        """The section of the engine named (by default: the engine in use). Settings hold the sections of the engine
+        in use and of every engine the config has a section for."""
         section = getattr(self, name or self.engine)
         assert isinstance(section, EngineSettings)
         return section
 
 
-def settings_model(engines: Mapping[str, type[EngineSettings]]) -> type[Settings]:
-    """The Settings model with `engine` limited to these names and a section for each (in this order)."""
-    names = tuple(engines)
+def settings_model(names: tuple[str, ...], engines: Mapping[str, type[EngineSettings]]) -> type[Settings]:
+    """The Settings model with `engine` limited to `names` and a section for each engine in `engines`."""
     fields: dict[str, Any] = {name: (model, Field(default_factory=model)) for name, model in engines.items()}
     fields["engine"] = (Literal[names], DEFAULT_ENGINE)
     return create_model("Settings", __base__=Settings, __module__=__name__, **fields)
@@ -125,18 +125,20 @@ def resolve_config_path(explicit: str | None) -> tuple[Path | None, bool]:
     return (default if default.exists() else None), False
 
 
-def load_settings(
-    model: type[Settings], explicit: str | None = None, overrides: dict[str, dict[str, Any] | Any] | None = None
-) -> Settings:
-    """Read, merge CLI overrides into, and validate the config against `model` (from `settings_model`; the engine
-    registry's `load_settings` passes it). Raises ConfigError with one line."""
+def read_config(explicit: str | None = None, overrides: dict[str, Any] | None = None) -> tuple[dict[str, Any], str]:
+    """The config file's values with the CLI overrides merged in, not yet validated, and where they came from."""
     path, required = resolve_config_path(explicit)
     raw: dict[str, Any] = {}
     source = "built-in defaults"
     if path is not None:
         source = str(path)
         raw = _read_toml(path, required)
-    merged = _merge(raw, overrides or {})
+    return _merge(raw, overrides or {}), source
+
+
+def validate_settings(model: type[Settings], merged: dict[str, Any], source: str) -> Settings:
+    """Validate read_config's values against `model` (see `settings_model`; the engine registry's `load_settings`
+    does both). Raises ConfigError with one line."""
     try:
         return model.model_validate(merged)
     except ValidationError as exc:

@@ -18,7 +18,7 @@ ENGINES: dict[str, str | EngineSpec[Any]] = {
     "openai": "tui_tts.engines.openai",
 }
 
-_models: dict[tuple[EngineSpec[Any], ...], type[Settings]] = {}
+_models: dict[tuple[tuple[str, ...], tuple[EngineSpec[Any], ...]], type[Settings]] = {}
 
 
 def engine_names() -> tuple[str, ...]:
@@ -38,16 +38,32 @@ def engine_spec(name: str) -> EngineSpec[Any]:
 
 
 def load_settings(explicit: str | None = None, overrides: dict[str, Any] | None = None) -> Settings:
-    """Read, merge CLI overrides into, and validate the config, with a section for every engine."""
-    from tui_tts.config import DEFAULT_ENGINE, settings_model
-    from tui_tts.config import load_settings as load_with
+    """Read, merge CLI overrides into, and validate the config. Raises ConfigError with one line.
 
-    specs = tuple(engine_spec(name) for name in ENGINES)
-    model = _models.get(specs)
+    Only the engines the config uses are loaded (the one chosen, and any with a section): they are the ones the
+    values can be wrong for. A config that is wrong is checked again with every engine, so the message lists them all.
+    """
+    from tui_tts.config import DEFAULT_ENGINE, read_config, validate_settings
+    from tui_tts.errors import ConfigError
+
+    merged, source = read_config(explicit, overrides)
+    chosen = merged.get("engine", DEFAULT_ENGINE)
+    used = tuple(name for name in ENGINES if name == chosen or name in merged)
+    try:
+        return validate_settings(_settings_model(used), merged, source)
+    except ConfigError:
+        return validate_settings(_settings_model(tuple(ENGINES)), merged, source)
+
+
+def _settings_model(names: tuple[str, ...]) -> type[Settings]:
+    from tui_tts.config import settings_model
+
+    specs = tuple(engine_spec(name) for name in names)
+    key = (engine_names(), specs)
+    model = _models.get(key)
     if model is None:
-        assert DEFAULT_ENGINE in ENGINES
-        model = _models[specs] = settings_model({spec.name: spec.settings for spec in specs})
-    return load_with(model, explicit, overrides)
+        model = _models[key] = settings_model(engine_names(), {spec.name: spec.settings for spec in specs})
+    return model
 
 
 def build_engine(settings: Settings) -> Engine:
