@@ -11,12 +11,11 @@ import httpx
 import pytest
 
 from tests.audio_helpers import dominant_frequency
-from tui_tts.config import RunpodSettings
 from tui_tts.emulator import EmulatorConfig, running_emulator
 from tui_tts.emulator.workers import tone_frequency
 from tui_tts.engines.base import BadOutputError
 from tui_tts.engines.health import warm_up
-from tui_tts.engines.runpod import RunpodEngine
+from tui_tts.engines.runpod import RunpodEngine, RunpodSettings
 from tui_tts.models import Chunk
 
 

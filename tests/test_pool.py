@@ -14,11 +14,10 @@ from typing import Any
 import pytest
 
 from tests.test_remote_runs import free_port, start_server, wait_for_port
-from tui_tts.config import RunpodSettings
 from tui_tts.emulator import Emulator, EmulatorConfig, running_emulator
 from tui_tts.engines.base import FatalError
 from tui_tts.engines.pool import Member, PoolEngine
-from tui_tts.engines.runpod import RunpodEngine
+from tui_tts.engines.runpod import RunpodEngine, RunpodSettings
 from tui_tts.models import Chunk, SynthesizedAudio
 
 CHUNKS = [Chunk(n, 0, 0, 30, f"Sentence number {n} of the book.") for n in range(24)]

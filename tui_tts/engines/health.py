@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tui_tts.engines.base import Engine
 from tui_tts.models import Chunk
+
+if TYPE_CHECKING:  # the engine contract reads health; health's warm-up takes an engine
+    from tui_tts.engines.base import Engine
 
 WORKER_STATES = ("idle", "ready", "running", "initializing", "throttled", "unhealthy")
 JOB_STATES = ("inQueue", "inProgress", "completed", "failed", "retried")

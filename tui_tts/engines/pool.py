@@ -55,8 +55,8 @@ class Member:
         return f"{self.name} {self.done} done {self.errors} err ${self.spend:.2f}"
 
 
-class PoolEngine:
-    """The Engine protocol over several engines (RunPod endpoints, OpenAI-compatible servers)."""
+class PoolEngine(Engine):
+    """One engine over several (RunPod endpoints, OpenAI-compatible servers)."""
 
     name = "pool"
 
@@ -67,11 +67,11 @@ class PoolEngine:
         if max(names.values()) > 1:
             raise FatalError(f"two endpoints of the pool are named {names.most_common(1)[0][0]!r}")
         self.members = members
+        self.cancels_remote_jobs = any(member.engine.cancels_remote_jobs for member in members)
         self._room = asyncio.Condition()
         self.log: list[str] = []  # why endpoints were drained, for the run's log
         for member in members:
-            if hasattr(member.engine, "breaker"):  # each endpoint's outage is its own, not the run's
-                setattr(member.engine, "breaker", member.breaker)  # noqa: B010
+            member.engine.breaker = member.breaker  # each endpoint's outage is its own, not the run's
             member.breaker.changes.append(partial(self._on_breaker, member))
 
     def _on_breaker(self, member: Member, is_open: bool) -> None:
@@ -186,11 +186,8 @@ class PoolEngine:
         jobs: Counter[str] = Counter()
         read = False
         for member in self.live:
-            ask = getattr(member.engine, "health", None)
-            if ask is None:
-                continue
             try:
-                health = await ask()
+                health = await member.engine.health()
             except FatalError as exc:
                 self._drain(member, str(exc))
                 continue
@@ -210,21 +207,11 @@ class PoolEngine:
         return EndpointHealth.parse({"workers": dict(totals), "jobs": dict(jobs)}) if read else None
 
     def waiting_summary(self) -> str | None:
-        parts = []
-        for member in self.live:
-            explain = getattr(member.engine, "waiting_summary", None)
-            said = explain() if explain else None
-            if said:
-                parts.append(f"{member.name}: {said}")
-        return "; ".join(parts) or None
+        said = [(member.name, member.engine.waiting_summary()) for member in self.live]
+        return "; ".join(f"{name}: {text}" for name, text in said if text) or None
 
     async def cancel_in_flight(self) -> int:
-        counts = []
-        for member in self.members:
-            cancel = getattr(member.engine, "cancel_in_flight", None)
-            if cancel is not None:
-                counts.append(await cancel())
-        return sum(counts)
+        return sum([await member.engine.cancel_in_flight() for member in self.members])
 
 
 class _Drained(Exception):

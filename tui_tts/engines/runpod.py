@@ -12,24 +12,40 @@ import json
 import random
 import time
 from collections import Counter
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
 
 import httpx
+from pydantic import Field, field_validator
 
-from tui_tts.config import RunpodSettings
-from tui_tts.engines.base import BadOutputError, FatalError, JobListener, RateLimitedError, RetryableError
+from tui_tts.config import SAME_AUDIO, EngineSettings
+from tui_tts.engines.base import (
+    BadOutputError,
+    Check,
+    Engine,
+    EngineSpec,
+    FatalError,
+    JobListener,
+    RateLimitedError,
+    RetryableError,
+)
 from tui_tts.engines.breaker import EndpointBreaker
 from tui_tts.engines.health import EndpointHealth
 from tui_tts.engines.http import (
+    age_text,
     api_key_from,
     audio_from_value,
     classify_status,
     dig,
+    fill_template,
+    json_object,
+    key_check,
     make_client,
+    one_line,
+    probe,
     raise_for_transport,
     validated_audio,
 )
-from tui_tts.engines.redaction import redact
 from tui_tts.engines.streaming import join_stream
 from tui_tts.models import Chunk, SynthesizedAudio
 
@@ -40,30 +56,50 @@ COLD_START_MS = 2000  # a delayTime this long on a worker's first job: its boot,
 UNKNOWN = "UNKNOWN"  # ours, not RunPod's: the last /status got no usable answer
 
 
+class RunpodSettings(EngineSettings):
+    """A RunPod serverless endpoint. Which endpoint, the job input and where the audio is in the answer change the
+    audio; how it is reached, waited for and priced do not."""
+
+    endpoint_id: str = ""
+    endpoint_url: str = ""
+    api_key_env: Annotated[str, Field(min_length=1), SAME_AUDIO] = "RUNPOD_API_KEY"
+    mode: Annotated[Literal["run", "runsync", "stream"], SAME_AUDIO] = "run"
+    input: dict[str, Any] = Field(default_factory=lambda: {"text": "{text}"})
+    audio_field: str = "audio_base64"
+    policy: dict[str, int | bool] = Field(default_factory=dict)
+    cost_per_second: Annotated[float, Field(ge=0), SAME_AUDIO] = 0.0
+    realtime_factor: Annotated[float, Field(gt=0, le=100), SAME_AUDIO] = 0.1
+    poll_initial: Annotated[float, Field(gt=0, le=60), SAME_AUDIO] = 0.25
+    poll_max: Annotated[float, Field(gt=0, le=300), SAME_AUDIO] = 5.0
+    runsync_wait_ms: Annotated[int, Field(ge=1000, le=300_000), SAME_AUDIO] = 60_000
+    job_deadline: Annotated[float, Field(gt=0), SAME_AUDIO] = 600.0
+    request_timeout: Annotated[float, Field(gt=0), SAME_AUDIO] = 120.0
+
+    @field_validator("policy")
+    @classmethod
+    def _known_policy_keys(cls, value: dict[str, int | bool]) -> dict[str, int | bool]:
+        allowed = {"executionTimeout", "ttl", "lowPriority"}
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            raise ValueError(f"unknown policy key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
+        return value
+
+
 class JobLostError(RetryableError):
     """RunPod no longer knows the job (404: expired or lost); it must be submitted again."""
 
 
-def fill_template(template: Any, text: str) -> Any:
-    """The job input: every string containing {text} gets the chunk's text; all else passes through as JSON."""
-    if isinstance(template, str):
-        return template.replace("{text}", text) if "{text}" in template else template
-    if isinstance(template, dict):
-        return {key: fill_template(value, text) for key, value in template.items()}
-    if isinstance(template, list):
-        return [fill_template(value, text) for value in template]
-    return template
-
-
-class RunpodEngine:
+class RunpodEngine(Engine):
     """Talks to one endpoint through one shared httpx.AsyncClient."""
 
     name = "runpod"
+    cancels_remote_jobs = True
 
     def __init__(self, settings: RunpodSettings, concurrency: int, client: httpx.AsyncClient | None = None) -> None:
         if not settings.endpoint_url and not settings.endpoint_id:
             raise FatalError("set runpod.endpoint_id (or runpod.endpoint_url) in the config")
         self.settings = settings
+        self.job_deadline = settings.job_deadline
         self.base_url = settings.endpoint_url.rstrip("/") or f"{CLOUD_BASE}/{settings.endpoint_id}"
         key = api_key_from(settings.api_key_env, self.base_url, "RunPod")
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -144,9 +180,9 @@ class RunpodEngine:
                 status, "without an answer from /status"
             )
             if len(ages) == 1:
-                parts.append(f"job {job_id} {label} for {_age(oldest)}")
+                parts.append(f"job {job_id} {label} for {age_text(oldest)}")
             else:
-                parts.append(f"{len(ages)} jobs {label} at RunPod, the oldest for {_age(oldest)}")
+                parts.append(f"{len(ages)} jobs {label} at RunPod, the oldest for {age_text(oldest)}")
         return "; ".join(parts)
 
     async def health(self) -> EndpointHealth | None:
@@ -162,6 +198,10 @@ class RunpodEngine:
             return EndpointHealth.parse(response.json())
         except (json.JSONDecodeError, UnicodeDecodeError):
             return None
+
+    def counters(self) -> dict[str, object]:
+        return {"requests": dict(self.requests), "submissions": self.submissions, "cancels": self.cancels,
+                "reattached": self.reattached}  # fmt: skip
 
     async def cancel_in_flight(self) -> int:
         """POST /cancel for every job this engine is waiting on. Returns how many it asked to cancel."""
@@ -210,7 +250,7 @@ class RunpodEngine:
             response = await self._request("POST", "run", "POST /run", json=payload)
         route = "runsync" if self.settings.mode == "runsync" else "run"
         classify_status(response, f"POST /{route}", "RunPod")
-        body = _json(response, f"POST /{route}")
+        body = json_object(response, f"POST /{route}")
         job_id = body.get("id")
         if not isinstance(job_id, str) or not job_id:
             raise RetryableError(f"POST /{route} answered without a job id")
@@ -226,7 +266,7 @@ class RunpodEngine:
         if response.status_code == 404:
             raise JobLostError(f"job {job_id} is gone (HTTP 404: expired or lost); submitting again")
         classify_status(response, "GET /status", "RunPod")
-        body = _json(response, "GET /status")
+        body = json_object(response, "GET /status")
         if body.get("status") not in PENDING | FAILED | {"COMPLETED"}:  # garbage says nothing about the job
             raise RetryableError(f"GET /status: answer without a known status (HTTP {response.status_code})")
         return body
@@ -241,7 +281,7 @@ class RunpodEngine:
             if response.status_code == 404:
                 raise JobLostError(f"job {job_id}: its stream is gone (HTTP 404: expired or lost); submitting again")
             classify_status(response, "GET /stream", "RunPod")
-            body = _json(response, "GET /stream")
+            body = json_object(response, "GET /stream")
             new = [item.get("output") if isinstance(item, dict) else item for item in body.get("stream") or []]
             pieces += new
             if not new and body.get("status") not in PENDING:
@@ -292,7 +332,7 @@ class RunpodEngine:
                 return body
             if status in FAILED:
                 reason = body.get("error") or body.get("output") or "no reason given"
-                raise RetryableError(f"job {job_id} {status}: {_one_line(reason)}")
+                raise RetryableError(f"job {job_id} {status}: {one_line(reason)}")
             if status not in PENDING:
                 raise RetryableError(f"job {job_id}: unexpected status {status!r}")
             if time.monotonic() - started > self.settings.job_deadline:
@@ -377,20 +417,15 @@ class RunpodEngine:
         return float(delay_ms) if isinstance(delay_ms, int) and delay_ms >= COLD_START_MS else 0.0
 
 
-def _json(response: httpx.Response, what: str) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise RetryableError(f"{what}: the answer is not JSON (HTTP {response.status_code})") from None
-    if not isinstance(body, dict):
-        raise RetryableError(f"{what}: the answer is not a JSON object")
-    return body
+def _cost(settings: RunpodSettings, characters: int, audio_seconds: float) -> float:
+    """Paid by the GPU second: seconds of audio x how long a second takes to make x the price of a second."""
+    return audio_seconds * settings.realtime_factor * settings.cost_per_second
 
 
-def _age(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+async def _checks(settings: RunpodSettings, engine: Engine) -> AsyncIterator[Check]:
+    assert isinstance(engine, RunpodEngine)
+    yield key_check(settings.api_key_env)
+    yield await probe(engine.base_url + "/health", "endpoint", settings.api_key_env)
 
 
-def _one_line(value: object, limit: int = 200) -> str:
-    text = redact(" ".join(str(value).split()))  # before shortening: a cut key would no longer match
-    return text[:limit] + ("..." if len(text) > limit else "")
+SPEC = EngineSpec("runpod", RunpodSettings, RunpodEngine, cost=_cost, checks=_checks)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from tui_tts.engines.base import FatalError, RetryableError
+from tui_tts.engines.base import Engine, FatalError, RetryableError
 from tui_tts.engines.health import EndpointHealth
 from tui_tts.errors import UserError
 from tui_tts.events import EndpointObserved, EventBus, LogEmitted
@@ -140,21 +140,14 @@ class EndpointWatch:
                            "stopped with all progress kept: run the same command to go on")  # fmt: skip
 
 
-def attach_endpoint_watch(engine: object, scheduler: Scheduler, bus: EventBus, job_deadline: float) -> None:
-    """Watch the endpoint beside the run when the engine can read its health (RunPod)."""
-    read = getattr(engine, "health", None)
-    if read is None:
-        return
-    watch = EndpointWatch(read, bus, set_cap=scheduler.set_endpoint_cap, stop_run=scheduler.stop_for_endpoint,
-                          job_deadline=job_deadline,
-                          execution_seconds=lambda: getattr(engine, "execution_seconds", None))  # fmt: skip
+def attach_endpoint_watch(engine: Engine, scheduler: Scheduler, bus: EventBus) -> None:
+    """Watch the endpoint beside the run (engines without health end the watch at its first reading)."""
+    watch = EndpointWatch(engine.health, bus, set_cap=scheduler.set_endpoint_cap, stop_run=scheduler.stop_for_endpoint,
+                          job_deadline=engine.job_deadline or 600.0,
+                          execution_seconds=lambda: engine.execution_seconds)  # fmt: skip
     scheduler.companions.append(watch.run)
 
 
-async def check_endpoint(engine: object, patience: float, bus: EventBus) -> None:
-    """The preflight of a run on an engine that can read its endpoint's health (RunPod); others pass."""
-    read = getattr(engine, "health", None)
-    if read is not None:
-        describe = getattr(engine, "describe", None)
-        where = describe() if describe else "the endpoint"
-        await preflight(read, where, patience, lambda line: bus.emit(LogEmitted("warning", line)))
+async def check_endpoint(engine: Engine, patience: float, bus: EventBus) -> None:
+    """The preflight of a run: engines without health pass."""
+    await preflight(engine.health, engine.describe(), patience, lambda line: bus.emit(LogEmitted("warning", line)))

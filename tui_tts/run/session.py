@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from tui_tts.audio.ffmpeg import find_ffmpeg
-from tui_tts.config import Settings, data_dir_for, load_settings
-from tui_tts.engines.factory import build_engine
+from tui_tts.config import Settings, data_dir_for
+from tui_tts.engines.registry import build_engine, load_settings
 from tui_tts.errors import UserError
 from tui_tts.events import EventBus
 from tui_tts.models import Document
