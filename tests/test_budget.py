@@ -11,7 +11,7 @@ from tui_tts.emulator import EmulatorConfig, running_emulator
 from tui_tts.errors import RunAborted
 from tui_tts.events import ChunkSucceeded, EventBus, LogEmitted
 from tui_tts.models import Chunk
-from tui_tts.run.budget import BudgetGate, attach_budget
+from tui_tts.run.budget import BudgetGate
 from tui_tts.run.request import RunRequest
 from tui_tts.run.session import open_session
 
@@ -21,8 +21,11 @@ def _request(tmp_path: Path, url: str) -> RunRequest:
     source.write_text(STORY, encoding="utf-8")
     overrides = {
         "engine": "runpod", "output": {"format": "wav"},
-        "run": {"concurrency": 4, "max_chars": 100, "retry_base_delay": 0.01},
-        "runpod": {"endpoint_url": url, "poll_initial": 0.02, "poll_max": 0.05, "cost_per_second": 1.0},
+        "run": {"concurrency": 4, "max_chars": 100, "retry_base_delay": 0.01, "budget": 2.0},
+        # The preview's estimate is half the truth (1/16 s of audio a character x 0.024 x $1/s): the gate learns
+        # the real cost per character from the first jobs.
+        "runpod": {"endpoint_url": url, "poll_initial": 0.02, "poll_max": 0.05, "cost_per_second": 1.0,
+                   "realtime_factor": 0.024},
     }  # fmt: skip
     return RunRequest(input=source, output=tmp_path / "out.wav", data_dir=str(tmp_path / "data"),
                       overrides=overrides, yes=True)  # fmt: skip
@@ -38,8 +41,9 @@ async def test_a_run_stops_submitting_at_the_budget_within_one_jobs_cost(tmp_pat
             session.bus.subscribe(lambda e: costs.append(float(e.job_facts["cost"]))  # type: ignore[arg-type]
                                   if isinstance(e, ChunkSucceeded) else None)  # fmt: skip
             session.bus.subscribe(lambda e: said.append(e.message) if isinstance(e, LogEmitted) else None)
-            # The preview's estimate is half the truth: the gate learns the real cost per character from the jobs.
-            gate = attach_budget(session.controller.scheduler, session.bus, 2.0, 0.0, 0.0012)
+            gate = session.controller.scheduler.budget
+            assert gate is not None and gate.budget == 2.0
+            assert "over the budget of $2.00: it pauses after about" in session.remaining_cost().describe()
             with pytest.raises(RunAborted, match=r"budget \$2.00 reached") as stopped:
                 await session.controller.execute()
             total = len(session.plan.chunks)
@@ -83,3 +87,32 @@ def test_space_at_the_cap_lifts_it_and_headless_stops_when_drained() -> None:
     assert stopped and "stopped with all progress kept" in stopped[0]
     gate.person_resumed()
     assert gate.budget is None and gate.check(_chunk(1, 100), 0)
+
+
+@pytest.mark.slow
+async def test_the_dashboard_pauses_at_the_cap_b_raises_it_and_space_goes_on(tmp_path: Path) -> None:
+    from tests.test_dashboard import header_text, log_text, until
+    from tui_tts.ui.app import DashboardApp
+
+    config = EmulatorConfig(workers=4, latency=0.1, latency_per_char=0.002, jitter=0.2, seconds_per_char=0.01)
+    async with running_emulator(config) as (url, _):
+        request = _request(tmp_path, url)
+        request.overrides["run"]["budget"] = 2.0  # type: ignore[index]
+        async with open_session(request) as session:
+            gate = session.controller.scheduler.budget
+            assert gate is not None
+            gate.stops = False  # as the dashboard's entry point sets it: at the cap it waits for a key
+            app = DashboardApp(session)
+            async with app.run_test(size=(100, 30)) as pilot:
+                await until(pilot, lambda: gate.paused and app.scheduler.in_flight == 0)
+                done = session.stats.done
+                assert "PAUSED" in header_text(app) and "budget $2.00 reached" in log_text(app)
+                await pilot.press("b")
+                assert gate.budget == 2.5 and "budget raised to $2.50" in log_text(app)
+                await until(pilot, lambda: session.stats.done > done and gate.paused and app.scheduler.in_flight == 0)
+                assert gate.spent <= 2.5 + 0.4
+                await pilot.press("space")
+                assert gate.budget is None and "budget lifted" in log_text(app)
+                await until(pilot, lambda: app.finished)
+                assert app.exit_code == 0 and session.stats.done == len(session.plan.chunks)
+                await pilot.press("q")

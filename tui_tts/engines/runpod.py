@@ -426,6 +426,10 @@ async def _checks(settings: RunpodSettings, engine: Engine) -> AsyncIterator[Che
     assert isinstance(engine, RunpodEngine)
     yield key_check(settings.api_key_env)
     yield await probe(engine.base_url + "/health", "endpoint", settings.api_key_env)
+    health = await engine.health()
+    if health is not None:
+        problem = health.problem()
+        yield Check("workers", problem is None, problem or health.summary())
 
 
 SPEC = EngineSpec("runpod", RunpodSettings, RunpodEngine, cost=_cost, checks=_checks)

@@ -81,6 +81,9 @@ class BudgetGate:
             return True
         self.paused = True
         self._pause()
+        if in_flight == 0 and self.stops and not self.room_for_held():
+            self.drained()  # nothing will free room: one line, the one the run stops with
+            return False
         how = (
             ("waiting for the jobs in flight, then the run stops: run the same command with a larger --budget to go on")
             if self.stops
@@ -136,6 +139,9 @@ class BudgetGate:
 
     def hold_message(self, how_to_go_on: str) -> str:
         budget = self.budget or 0.0
+        if not self.spent and not self.in_flight:
+            return (f"budget ${budget:.2f} is less than the next chunk's expected cost, about ${self.held or 0.0:.2f}; "
+                    f"no job is sent: {how_to_go_on}")  # fmt: skip
         return (f"budget ${budget:.2f} reached: ${self.spent:.2f} spent, ${self.in_flight:.2f} expected in flight, "
                 f"the next chunk about ${self.held or 0.0:.2f}; no new job is sent: {how_to_go_on}")  # fmt: skip
 
