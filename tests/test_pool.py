@@ -133,3 +133,38 @@ async def test_a_dormant_endpoint_is_drained_at_the_preflight_and_all_drained_is
         with pytest.raises(FatalError, match="no endpoint of the pool can run jobs: dormant: "):
             await alone.health()
         await alone.aclose()
+
+
+async def test_a_book_runs_on_a_pool_from_the_config_and_resumes_on_it(tmp_path: Path) -> None:
+    from tests.test_remote_runs import STORY
+    from tui_tts.commands.headless import run_headless
+    from tui_tts.run.request import RunRequest
+
+    config = EmulatorConfig(workers=2, latency=0.05, seconds_per_char=0.01)
+    async with emulators(2, config) as endpoints:
+        source = tmp_path / "story.txt"
+        source.write_text(STORY[:1200], encoding="utf-8")
+        overrides = {"engine": "runpod", "output": {"format": "wav"}, "run": {"concurrency": 4, "max_chars": 100},
+                     "runpod": {"poll_initial": 0.02, "poll_max": 0.05, "endpoints": [
+                         {"name": "left", "endpoint_url": endpoints[0][0], "concurrency": 2},
+                         {"name": "right", "endpoint_url": endpoints[1][0], "concurrency": 2}]}}  # fmt: skip
+        request = RunRequest(input=source, output=tmp_path / "out.wav", data_dir=str(tmp_path / "d"),
+                             overrides=overrides, yes=True)  # fmt: skip
+        assert await run_headless(request) == 0
+        shares = [emulator.stats()["executed"] for _, emulator in endpoints]
+    assert all(share > 0 for share in shares) and (tmp_path / "out.wav").stat().st_size > 0
+
+
+def test_pool_entries_are_checked_in_one_line() -> None:
+    from tui_tts.engines.registry import build_engine, load_settings
+    from tui_tts.errors import ConfigError
+
+    for entry, words in [
+        ({"name": "x", "concurrency": 0, "endpoint_id": "a"}, "concurrency must be a whole number"),
+        ({"name": "x", "kind": "grpc"}, 'kind must be "runpod" or "openai"'),
+        ({"name": "x", "endpoint_id": "a", "mode": "fast"}, "runpod.endpoints[1] (x): key 'mode'"),
+    ]:
+        settings = load_settings(None, {"engine": "runpod", "runpod": {"endpoints": [entry]}})
+        with pytest.raises(ConfigError, match="cannot start the runpod engine: ") as refused:
+            build_engine(settings)
+        assert words in refused.value.message and "\n" not in refused.value.message

@@ -11,7 +11,11 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
+from typing import Any
 
+from pydantic import ValidationError
+
+from tui_tts.config import SAME_AUDIO, EngineSettings
 from tui_tts.engines.base import (
     ChunkRejectedError,
     Engine,
@@ -22,6 +26,9 @@ from tui_tts.engines.base import (
 )
 from tui_tts.engines.breaker import EndpointBreaker
 from tui_tts.engines.health import EndpointHealth
+from tui_tts.engines.openai import OpenAIEngine, OpenAISettings
+from tui_tts.engines.runpod import RunpodEngine
+from tui_tts.engines.runpod_settings import RunpodSettings
 from tui_tts.models import Chunk, SynthesizedAudio
 
 SEPARATOR = "@"
@@ -40,6 +47,7 @@ class Member:
     spend: float = 0.0
     seconds: float = 0.0  # running mean of a chunk's time on this endpoint
     backoff_until: float = 0.0
+    first_used: float = 0.0
     drained: str | None = None  # why it takes no more chunks
     gone: asyncio.Event = field(default_factory=asyncio.Event)  # set when drained: its waits are abandoned
     breaker: EndpointBreaker = field(default_factory=lambda: EndpointBreaker(patience=float("inf")))
@@ -52,7 +60,9 @@ class Member:
     def describe(self) -> str:
         if self.drained:
             return f"{self.name} drained"
-        return f"{self.name} {self.done} done {self.errors} err ${self.spend:.2f}"
+        minutes = (time.monotonic() - self.first_used) / 60 if self.first_used else 0.0
+        rate = f"{self.done / minutes:.0f}/min " if minutes > 0 else ""
+        return f"{self.name} {rate}{self.errors} err ${self.spend:.2f}"
 
 
 class PoolEngine(Engine):
@@ -112,6 +122,7 @@ class PoolEngine(Engine):
 
     async def _on(self, member: Member, chunk: Chunk, listener: JobListener, job_id: str | None) -> SynthesizedAudio:
         started = time.monotonic()
+        member.first_used = member.first_used or started
         task = asyncio.ensure_future(member.engine.synthesize(chunk, _Tagged(listener, member.name), job_id))
         gone = asyncio.ensure_future(member.gone.wait())
         try:
@@ -227,3 +238,41 @@ class _Tagged:
 
     async def job_submitted(self, chunk: Chunk, job_id: str) -> None:
         await self._listener.job_submitted(chunk, f"{job_id}{SEPARATOR}{self._name}")
+
+
+MEMBER_KEYS = {"name", "concurrency", "kind"}  # the pool's own keys in an [[runpod.endpoints]] entry
+
+
+def build_pool(settings: RunpodSettings, concurrency: int) -> PoolEngine:
+    """[[runpod.endpoints]]: each entry is [runpod] with its own keys over it (or, with kind = "openai", an
+    OpenAI-compatible server), plus `name` and `concurrency` (its own limit; default run.concurrency)."""
+    base = settings.model_dump(exclude={"endpoints"})
+    members = []
+    for number, entry in enumerate(settings.endpoints, 1):
+        name = str(entry.get("name") or f"endpoint{number}")
+        limit = entry.get("concurrency", concurrency)
+        kind = entry.get("kind", "runpod")
+        where = f"runpod.endpoints[{number}] ({name})"
+        if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 256:
+            raise FatalError(f"{where}: concurrency must be a whole number from 1 to 256, got {limit!r}")
+        own = {key: value for key, value in entry.items() if key not in MEMBER_KEYS}
+        try:
+            if kind == "runpod":
+                engine: Engine = RunpodEngine(RunpodSettings(**{**base, **own}), limit)
+            elif kind == "openai":
+                engine = OpenAIEngine(OpenAISettings(**own), limit)
+            else:
+                raise FatalError(f'{where}: kind must be "runpod" or "openai", got {kind!r}')
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            key = ".".join(str(part) for part in first["loc"])
+            raise FatalError(f"{where}: key {key!r}: {first['msg']}") from None
+        members.append(Member(name, engine, limit))
+    return PoolEngine(members)
+
+
+def endpoint_identity(entry: dict[str, Any]) -> dict[str, Any]:
+    """An endpoint entry without what does not change the audio (its limit, key, timeouts, price)."""
+    model: type[EngineSettings] = OpenAISettings if entry.get("kind") == "openai" else RunpodSettings
+    same = {name for name, field in model.model_fields.items() if SAME_AUDIO in field.metadata}
+    return {key: value for key, value in entry.items() if key not in same and key != "concurrency"}

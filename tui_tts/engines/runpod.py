@@ -13,12 +13,10 @@ import random
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import httpx
-from pydantic import Field, field_validator
 
-from tui_tts.config import SAME_AUDIO, EngineSettings
 from tui_tts.engines.base import (
     BadOutputError,
     Check,
@@ -46,6 +44,7 @@ from tui_tts.engines.http import (
     raise_for_transport,
     validated_audio,
 )
+from tui_tts.engines.runpod_settings import RunpodSettings
 from tui_tts.engines.streaming import join_stream
 from tui_tts.models import Chunk, SynthesizedAudio
 
@@ -54,35 +53,6 @@ PENDING = {"IN_QUEUE", "IN_PROGRESS", "RUNNING"}
 FAILED = {"FAILED", "TIMED_OUT", "CANCELLED"}
 COLD_START_MS = 2000  # a delayTime this long on a worker's first job: its boot, which RunPod bills
 UNKNOWN = "UNKNOWN"  # ours, not RunPod's: the last /status got no usable answer
-
-
-class RunpodSettings(EngineSettings):
-    """A RunPod serverless endpoint. Which endpoint, the job input and where the audio is in the answer change the
-    audio; how it is reached, waited for and priced do not."""
-
-    endpoint_id: str = ""
-    endpoint_url: str = ""
-    api_key_env: Annotated[str, Field(min_length=1), SAME_AUDIO] = "RUNPOD_API_KEY"
-    mode: Annotated[Literal["run", "runsync", "stream"], SAME_AUDIO] = "run"
-    input: dict[str, Any] = Field(default_factory=lambda: {"text": "{text}"})
-    audio_field: str = "audio_base64"
-    policy: dict[str, int | bool] = Field(default_factory=dict)
-    cost_per_second: Annotated[float, Field(ge=0), SAME_AUDIO] = 0.0
-    realtime_factor: Annotated[float, Field(gt=0, le=100), SAME_AUDIO] = 0.1
-    poll_initial: Annotated[float, Field(gt=0, le=60), SAME_AUDIO] = 0.25
-    poll_max: Annotated[float, Field(gt=0, le=300), SAME_AUDIO] = 5.0
-    runsync_wait_ms: Annotated[int, Field(ge=1000, le=300_000), SAME_AUDIO] = 60_000
-    job_deadline: Annotated[float, Field(gt=0), SAME_AUDIO] = 600.0
-    request_timeout: Annotated[float, Field(gt=0), SAME_AUDIO] = 120.0
-
-    @field_validator("policy")
-    @classmethod
-    def _known_policy_keys(cls, value: dict[str, int | bool]) -> dict[str, int | bool]:
-        allowed = {"executionTimeout", "ttl", "lowPriority"}
-        unknown = sorted(set(value) - allowed)
-        if unknown:
-            raise ValueError(f"unknown policy key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
-        return value
 
 
 class JobLostError(RetryableError):
@@ -423,7 +393,10 @@ def _cost(settings: RunpodSettings, characters: int, audio_seconds: float) -> fl
 
 
 async def _checks(settings: RunpodSettings, engine: Engine) -> AsyncIterator[Check]:
-    assert isinstance(engine, RunpodEngine)
+    if not isinstance(engine, RunpodEngine):  # a pool: its endpoints' health, each drained one named
+        health = await engine.health()
+        yield Check("endpoints", health is not None, engine.describe())
+        return
     yield key_check(settings.api_key_env)
     yield await probe(engine.base_url + "/health", "endpoint", settings.api_key_env)
     health = await engine.health()
@@ -432,4 +405,13 @@ async def _checks(settings: RunpodSettings, engine: Engine) -> AsyncIterator[Che
         yield Check("workers", problem is None, problem or health.summary())
 
 
-SPEC = EngineSpec("runpod", RunpodSettings, RunpodEngine, cost=_cost, checks=_checks)
+def _build(settings: RunpodSettings, concurrency: int) -> Engine:
+    """One endpoint, or a pool of them when [[runpod.endpoints]] lists any."""
+    if settings.endpoints:
+        from tui_tts.engines.pool import build_pool
+
+        return build_pool(settings, concurrency)
+    return RunpodEngine(settings, concurrency)
+
+
+SPEC = EngineSpec("runpod", RunpodSettings, _build, cost=_cost, checks=_checks)
