@@ -175,28 +175,15 @@ async def test_health_problems_name_what_to_check() -> None:
         assert problem is not None and words in problem and "RunPod's console" in problem
 
 
-async def test_a_workers_cold_boot_is_metered_on_its_first_job() -> None:
-    config = EmulatorConfig(latency=0.05, jitter=0, workers=1, cold_start=2.1)
-    async with running_emulator(config) as (url, _):
+async def test_warm_up_reports_a_cold_start_whose_boot_is_metered_on_the_workers_first_job() -> None:
+    async with running_emulator(EmulatorConfig(latency=0.05, jitter=0, workers=1, cold_start=2.0)) as (url, _):
         engine = _engine(url, cost_per_second=1.0)
         try:
-            first = await engine.synthesize(Chunk(0, 0, 0, 5, "First"), _Jobs())
-            second = await engine.synthesize(Chunk(1, 0, 0, 6, "Second"), _Jobs())
-        finally:
-            await engine.aclose()
-    facts = first.job_facts
-    assert isinstance(facts["delay_ms"], int) and facts["delay_ms"] >= 2000
-    assert facts["cost"] == pytest.approx((facts["delay_ms"] + facts["execution_ms"]) / 1000)  # type: ignore[operator]
-    assert second.job_facts["cost"] == pytest.approx(second.job_facts["execution_ms"] / 1000)  # type: ignore[operator]
-
-
-async def test_warm_up_reports_the_cold_start() -> None:
-    async with running_emulator(EmulatorConfig(latency=0.05, jitter=0, workers=1, cold_start=2.0)) as (url, _):
-        engine = _engine(url, cost_per_second=0.001)
-        try:
             cold = await warm_up(engine)
+            second = await engine.synthesize(Chunk(1, 0, 0, 6, "Second"), _Jobs())
             warm = await warm_up(engine)
         finally:
             await engine.aclose()
-    assert "(a cold start)" in cold and "delayTime 2.0 s" in cold and "about $0.0021" in cold
+    assert "delayTime 2.0 s (a cold start)" in cold and "about $2.0" in cold  # its boot and its execution
+    assert second.job_facts["cost"] == pytest.approx(second.job_facts["execution_ms"] / 1000)  # type: ignore[operator]
     assert "(warm)" in warm

@@ -57,9 +57,9 @@ async def test_an_endpoint_that_does_not_answer_fails_fast(tmp_path: Path, capsy
         pass  # the port is free again: nothing answers there
     started = asyncio.get_running_loop().time()
     with pytest.raises(UserError) as refused:
-        await run_headless(_request(tmp_path, url, outage_patience=1.5))
+        await run_headless(_request(tmp_path, url, outage_patience=1.0))
     waited = asyncio.get_running_loop().time() - started
-    assert 1.4 < waited < 5 and "does not answer" in refused.value.message
+    assert 0.9 < waited < 5 and "does not answer" in refused.value.message
     assert "endpoint_url" in refused.value.message and "outage_patience" in refused.value.message
     assert "endpoint unreachable since" in capsys.readouterr().err
     async with Store(tmp_path / "data" / "tui-tts.db") as store:
