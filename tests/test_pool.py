@@ -25,10 +25,12 @@ CHUNKS = [Chunk(n, 0, 0, 30, f"Sentence number {n} of the book.") for n in range
 
 class Jobs:
     def __init__(self) -> None:
-        self.ids: dict[int, str] = {}
+        self.ids: dict[int, str] = {}  # each chunk's last job
+        self.all: dict[int, list[str]] = {}
 
     async def job_submitted(self, chunk: Chunk, job_id: str) -> None:
         self.ids[chunk.index] = job_id
+        self.all.setdefault(chunk.index, []).append(job_id)
 
 
 def _member(name: str, url: str, limit: int, **settings: Any) -> Member:
@@ -95,7 +97,12 @@ async def test_killing_one_of_three_endpoints_mid_run_finishes_the_book_without_
     paid: Counter[str] = Counter()
     for _, emulator in endpoints:
         paid.update(job.text for job in emulator.jobs.values() if job.status == "COMPLETED")
-    assert max(paid.values()) == 1  # no chunk's job ran to completion twice
+    # A job c finished in the moment before it died, unread, is done again elsewhere: at most the jobs c had in
+    # flight (its limit, 2). Every other chunk was paid once.
+    moved_from_c = {CHUNKS[n].text for n, ids in jobs.all.items() if any(i.endswith("@c") for i in ids[:-1])}
+    twice = {text for text, count in paid.items() if count > 1}
+    assert twice <= moved_from_c and len(moved_from_c) <= 2, (twice, moved_from_c)
+    assert paid.total() <= len(CHUNKS) + 2
     finished_on_c = sum(a.job_facts["endpoint"] == "c" for a in audio)
     moved = [n for n, tagged in jobs.ids.items() if not tagged.endswith("@c")]
     assert 0 < finished_on_c < len(CHUNKS) - len(CHUNKS) // 3  # c did its share until it died, the rest moved

@@ -33,6 +33,7 @@ class RetryableError(EngineError):
         self.overload = overload
         self.unreachable = False  # set when the endpoint as a whole did not answer (see tui_tts.engines.breaker)
         self.no_answer = False  # no HTTP answer at all: refused, reset or timed out (not a 5xx)
+        self.refused = False  # no connection was made: the request never reached the server
 
 
 class RateLimitedError(RetryableError):

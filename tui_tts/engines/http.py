@@ -107,6 +107,7 @@ def raise_for_transport(exc: httpx.TransportError, what: str) -> None:
     kind = type(exc).__name__
     error = RetryableError(f"{what}: {kind}{': ' + str(exc) if str(exc) else ''}", overload=True)
     error.unreachable = error.no_answer = True
+    error.refused = isinstance(exc, httpx.ConnectError)
     raise error from None
 
 

@@ -107,15 +107,20 @@ class PoolEngine(Engine):
         if resume_job_id and SEPARATOR in resume_job_id:
             job_id, _, name = resume_job_id.rpartition(SEPARATOR)
             member = next((m for m in self.live if m.name == name), None)  # gone from the pool: submit anew
+        refused: set[str] = set()  # endpoints that refused this chunk's connection: nothing was sent there
         while True:
             if member is None:
-                member, job_id = await self._take(), None
+                member, job_id = await self._take(refused), None
             else:
                 member.in_flight += 1
             try:
                 return await self._on(member, chunk, listener, job_id)
             except _Drained:
                 pass  # its endpoint went away while we waited: the chunk goes on elsewhere
+            except RetryableError as exc:
+                if not exc.refused or all(m.name in refused | {member.name} for m in self.live):
+                    raise
+                refused.add(member.name)  # the request never got there: another endpoint may take it at once
             finally:
                 await self._release(member)
             member = None
@@ -159,15 +164,18 @@ class PoolEngine(Engine):
         audio.job_facts["endpoint"] = member.name
         return audio
 
-    async def _take(self) -> Member:
-        """The endpoint with room that will finish soonest for its load; waits while none has room."""
+    async def _take(self, skip: set[str]) -> Member:
+        """The endpoint with room that will finish soonest for its load (not one in `skip`); waits while none has
+        room."""
         async with self._room:
             while True:
                 live = self.live
                 if not live:
                     raise FatalError("every endpoint of the pool was drained: " + "; ".join(self.log))
+                if all(m.name in skip for m in live):
+                    skip = set()  # each one left refused this chunk once: any of them, as usual
                 now = time.monotonic()
-                ready = [m for m in live if m.in_flight < m.limit and m.backoff_until <= now]
+                ready = [m for m in live if m.in_flight < m.limit and m.backoff_until <= now and m.name not in skip]
                 if ready:
                     best = min(ready, key=lambda m: (m.in_flight + 1) / m.throughput)
                     best.in_flight += 1
