@@ -19,6 +19,7 @@ import pytest
 
 from tests.audio_helpers import decode_mono, dominant_frequency
 from tests.test_remote_runs import free_port, start_server, wait_for_port
+from tests.waiting import wait_until, within
 from tui_tts.audio.ffmpeg import Ffmpeg
 from tui_tts.emulator.server import tone_frequency
 
@@ -39,15 +40,6 @@ def states(database: Path) -> dict[str, int]:
             return dict(db.execute("SELECT state, COUNT(*) FROM chunks GROUP BY state").fetchall())
     except sqlite3.Error:
         return {}
-
-
-def wait_until(condition, seconds: float = 60) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def reattached_in(stderr: str) -> int:
@@ -101,7 +93,7 @@ def test_sigkill_at_many_points_loses_nothing_and_pays_once(tmp_path: Path, ffmp
             reattached += reattached_in(stderr)
         process = cli(*args)
         partial = output.with_name(f".{output.name}.part")
-        if wait_until(partial.exists, 120):
+        if within(partial.exists, 120):  # the run may finish first
             process.send_signal(signal.SIGKILL)  # in the middle of stitching
             process.communicate(timeout=30)
             kills += 1

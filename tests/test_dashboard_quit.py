@@ -15,7 +15,6 @@ import subprocess
 import sys
 import termios
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_remote_runs import free_port, start_server, wait_for_port
+from tests.waiting import wait_until
 
 BOOK = " ".join(f"Sentence number {n} of the little test book." for n in range(120))
 ALT_SCREEN_ON, ALT_SCREEN_OFF = b"\x1b[?1049h", b"\x1b[?1049l"
@@ -98,15 +98,6 @@ class Terminal:
         os.close(self.master)
 
 
-def wait_until(condition, seconds: float = 60) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached")
-
-
 def open_dashboard(tmp_path: Path, endpoint: str, concurrency: int = 2, size: tuple[int, int] = (100, 30)) -> Terminal:
     book = tmp_path / "book.txt"
     book.write_text(BOOK, encoding="utf-8")
@@ -152,8 +143,7 @@ def assert_stopped_gracefully(terminal: Terminal, code: int) -> None:
     assert terminal.states().get("running", 0) == 0
     if not terminal.closed:
         assert_terminal_restored(terminal)
-        time.sleep(0.2)  # the reader thread takes the last bytes
-        assert "run the same command to resume" in terminal.text()
+        wait_until(lambda: "run the same command to resume" in terminal.text(), 10)  # the reader takes the last bytes
         assert "stopped: " in terminal.text()
 
 
@@ -167,9 +157,12 @@ def test_every_key_that_quits_stops_the_run_gracefully(tmp_path: Path, endpoint:
     terminal = open_dashboard(tmp_path, endpoint)
     try:
         mid_run(terminal)
-        for key in KEYS[way]:
+        *asking, last = KEYS[way]
+        for key in asking:
+            seen = len(terminal.screen)
             terminal.send(key)
-            time.sleep(0.5)  # the quit question takes a moment to appear
+            wait_until(lambda n=seen: b"Stay (n)" in terminal.screen[n:], 20)  # the quit question is on the screen
+        terminal.send(last)
         code = terminal.wait_exit()
         assert_stopped_gracefully(terminal, code)
     finally:
@@ -209,13 +202,17 @@ def test_leaving_a_finished_run_says_where_the_output_is(tmp_path: Path, endpoin
     terminal = open_dashboard(tmp_path, endpoint, concurrency=16)
     try:
         wait_until(lambda: terminal.output.exists() and terminal.run_state() == "done", 120)
-        time.sleep(0.3)
+        wait_until(lambda: b"wrote " in terminal.screen, 20)  # the dashboard has the run as finished
         terminal.send(b"q")
         code = terminal.wait_exit()
         assert code == 0, terminal.text()[-2000:]
         assert_terminal_restored(terminal)
-        time.sleep(0.2)
-        tail = terminal.text()[terminal.text().rindex("\x1b[?1049l") :]
+
+        def printed_after() -> str:  # what was printed once the dashboard left the screen
+            return terminal.text()[terminal.text().rindex("\x1b[?1049l") :]
+
+        wait_until(lambda: f"wrote {terminal.output}" in printed_after(), 10)  # the reader takes the last bytes
+        tail = printed_after()
         assert f"wrote {terminal.output}" in tail and " MB" in tail
         assert str(terminal.output) + "\r\n" in tail.split("wrote", 1)[1]  # the path alone on stdout, for scripts
     finally:

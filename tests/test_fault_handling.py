@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.test_remote_runs import STORY, free_port, run_cli, start_server, wait_for_port
+from tests.waiting import eventually
 
 
 @pytest.mark.slow
@@ -178,14 +179,17 @@ async def test_a_stalled_run_says_why_at_every_interval() -> None:
         watch = StallWatch(bus, EndpointBreaker(60), engine.waiting_summary, lambda: "", interval=0.4, tick=0.05)
         job = asyncio.create_task(engine.synthesize(Chunk(0, 0, 0, 1, "Stuck."), Ids()))
         watcher = asyncio.create_task(watch.run(lambda reason: None))
-        await asyncio.sleep(1.3)
+
+        def stalls() -> list[str]:
+            return [line for line in said if line.startswith("no progress for")]
+
+        # A line per 0.4 s without progress; the second one knows the job is queued on the endpoint.
+        await eventually(lambda: len(stalls()) >= 2 and "queued for" in stalls()[-1], seconds=10)
         job.cancel()
         watcher.cancel()
         await asyncio.gather(job, watcher, return_exceptions=True)
         await engine.aclose()
-    stalls = [line for line in said if line.startswith("no progress for")]
-    assert len(stalls) >= 2
-    assert "queued for" in stalls[-1] and "job " in stalls[-1]
+    assert "job " in stalls()[-1]
 
 
 async def test_the_breaker_opens_on_an_outage_probes_once_and_stops_past_its_patience() -> None:

@@ -16,8 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.test_crash_resume import BOOK, cli, states, wait_until
+from tests.test_crash_resume import BOOK, cli, states
 from tests.test_remote_runs import free_port, start_server, wait_for_port
+from tests.waiting import wait_until
 from tui_tts.store.ownership import acquire, owner_lock_path, run_owner, try_acquire
 
 

@@ -7,13 +7,21 @@ import time
 from collections.abc import Callable
 
 
-def wait_until(condition: Callable[[], object], seconds: float = 60, step: float = 0.02, what: str = "") -> None:
-    """Poll `condition` (another process, a thread) until it holds; AssertionError after `seconds`."""
+def within(condition: Callable[[], object], seconds: float = 60, step: float = 0.02) -> bool:
+    """Poll `condition` (another process, a thread) until it holds or `seconds` pass; whether it held."""
     deadline = time.monotonic() + seconds
     while not condition():
         if time.monotonic() > deadline:
-            raise AssertionError(f"not reached within {seconds} s{': ' + what if what else ''}")
+            return False
         time.sleep(step)
+    return True
+
+
+def wait_until(condition: Callable[[], object], seconds: float = 60, step: float = 0.02, what: str = "") -> bool:
+    """Like `within`, but waiting in vain is an AssertionError; True otherwise, so `assert wait_until(...)` reads."""
+    if not within(condition, seconds, step):
+        raise AssertionError(f"not reached within {seconds} s{': ' + what if what else ''}")
+    return True
 
 
 async def eventually(condition: Callable[[], object], seconds: float = 10, step: float = 0.002, what: str = "") -> None:
