@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_remote_runs import free_port, start_server, wait_for_port
+from tests.test_remote_runs import emulator_process
 from tests.waiting import wait_until
 
 BOOK = " ".join(f"Sentence number {n} of the little test book." for n in range(120))
@@ -32,16 +32,8 @@ MOUSE_OFF, CURSOR_ON = b"\x1b[?1000l", b"\x1b[?25h"
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A slow emulator (jobs take 0.4 s) so that a run of 100+ chunks at two at a time is still going when we quit."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("emulator") / "emulator.log"
-    server = start_server([sys.executable, "-m", "tui_tts", "emulate", "--port", str(port), "--workers", "16",
-                           "--latency", "0.4"], log)  # fmt: skip
-    try:
-        wait_for_port(port, server, log)
-        yield f"http://127.0.0.1:{port}/v2/emulator"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with emulator_process(tmp_path_factory.mktemp("emulator"), "--workers", "16", "--latency", "0.4") as url:
+        yield url
 
 
 @dataclass
