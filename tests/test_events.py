@@ -33,7 +33,6 @@ from tui_tts.run.limits import ConcurrencyLimit
 from tui_tts.run.progress import HeadlessProgress, RunStats
 from tui_tts.run.stitch_progress import StitchPrinter
 from tui_tts.store import Store
-from tui_tts.store.recorder import EventRecorder
 from tui_tts.ui.event_view import event_view
 
 ONE_OF_EACH: list[Event] = [
@@ -79,7 +78,7 @@ def test_every_consumer_takes_every_event() -> None:
 async def test_the_recorder_takes_every_event(tmp_path: Path) -> None:
     async with Store(tmp_path / "db.sqlite") as store:
         await seeded(store, 3)
-        recorder = EventRecorder(store, "r1")
+        recorder = store.recorder("r1")
         for event in ONE_OF_EACH:
             recorder(event)
         await store.flush()
