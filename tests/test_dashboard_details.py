@@ -225,7 +225,7 @@ async def test_q_during_the_final_stitch_cancels_it_and_keeps_every_chunk(tmp_pa
         stitching.set()
         await asyncio.Event().wait()
 
-    async with live_dashboard(tmp_path, EmulatorConfig(latency=0.05, workers=8)) as (app, pilot, _):
+    async with live_dashboard(tmp_path, EmulatorConfig(latency=0.05, workers=16), concurrency=16) as (app, pilot, _):
         app.controller.stitch = endless_stitch  # type: ignore[method-assign]
         await until(pilot, stitching.is_set)
         app.stage = "stitching  10.0%, ETA 05:00"
