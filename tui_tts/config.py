@@ -47,6 +47,7 @@ class OutputSettings(_Section):
     loudness: Annotated[float, Field(ge=-40, le=-5)] = -18.0
     true_peak: Annotated[float, Field(ge=-9, le=0)] = -1.5
     part_hours: Annotated[float, Field(ge=0, le=1000)] = 0.0
+    captions: Literal["", "srt", "vtt"] = ""
 
 
 class SeamSettings(_Section):
