@@ -71,13 +71,13 @@ TWO = """    <h1>Chapter Two</h1>
     <p>There were doors all round the <b>hall</b> today.</p>"""
 
 
-def write_book(path: Path) -> Path:
+def write_book(path: Path, opf: str = OPF) -> Path:
     pages = {"OEBPS/text/one.xhtml": PAGE.format(title="One", body=ONE),
              "OEBPS/text/two.xhtml": PAGE.format(title="Two", body=TWO)}  # fmt: skip
     with zipfile.ZipFile(path, "w") as book:
         book.writestr(zipfile.ZipInfo("mimetype"), "application/epub+zip", compress_type=zipfile.ZIP_STORED)
         book.writestr("META-INF/container.xml", CONTAINER, compress_type=zipfile.ZIP_DEFLATED)
-        book.writestr("OEBPS/content.opf", OPF, compress_type=zipfile.ZIP_DEFLATED)
+        book.writestr("OEBPS/content.opf", opf, compress_type=zipfile.ZIP_DEFLATED)
         book.writestr("OEBPS/nav.xhtml", NAV, compress_type=zipfile.ZIP_DEFLATED)
         book.writestr("OEBPS/style.css", "body { margin: 1em; }\n", compress_type=zipfile.ZIP_DEFLATED)
         for name, text in pages.items():
@@ -158,6 +158,12 @@ def test_an_epub_output_needs_an_epub_input(tmp_path: Path) -> None:
                      str(tmp_path / "data"))  # fmt: skip
     assert result.returncode == 2
     assert "needs an EPUB input" in result.stderr and "Traceback" not in result.stderr
+    old = write_book(tmp_path / "old.epub", OPF.replace('version="3.0"', 'version="2.0"'))
+    result = tui_tts("run", str(old), "-o", str(tmp_path / "old-narrated.epub"), "--headless", "--data-dir",
+                     str(tmp_path / "data"))  # fmt: skip
+    assert result.returncode == 2
+    assert "an EPUB 2.0 book; the read-along copy needs EPUB 3" in result.stderr
+    assert not (tmp_path / "data" / "runs").exists()  # refused before any run was made
 
 
 # Slow: real runs of the local engine, the outputs decoded.

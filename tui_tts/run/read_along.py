@@ -19,10 +19,17 @@ from tui_tts.store import Store
 from tui_tts.store.runs import ChunkRecord, RunRecord, run_settings
 from tui_tts.text.captions import CaptionFormat, caption_path, chunk_cues, write_captions
 from tui_tts.text.epub import Chapter, EpubOptions, read_chapters
-from tui_tts.text.epub_overlay import NarratedChapter, write_overlay_epub
+from tui_tts.text.epub_overlay import NarratedChapter, check_narratable, write_overlay_epub
 from tui_tts.text.loading import read_input_bytes, select_chapters
 
 READ_ALONG_READERS = "Thorium Reader, Readest, BookFusion, Apple Books"
+
+
+def check_read_along_input(path: Path) -> None:
+    """An .epub output is a narrated copy of an EPUB 3 input: refuse anything else before anything is paid for."""
+    if path.suffix.lower() != ".epub":
+        raise InputError(f"an .epub output (a copy of the book, read along) needs an EPUB input, not {path.name}")
+    check_narratable(read_input_bytes(path), path.name)
 
 
 def write_part_captions(
@@ -40,8 +47,7 @@ async def narrated_chapters(store: Store, run: RunRecord, records: Sequence[Chun
     """The EPUB chapters the run's sections were made from, checked against the chunks' text."""
     stored = await run_settings(store, run.id)
     path = Path(run.input_path)
-    if path.suffix.lower() != ".epub":
-        raise InputError(f"an .epub output (a copy of the book, read along) needs an EPUB input, not {path.name}")
+    check_read_along_input(path)
     data = read_input_bytes(path)
     front = bool(stored.get("front_matter"))
     _book, chapters = await asyncio.to_thread(read_chapters, data, str(path), EpubOptions(front, front))

@@ -118,8 +118,10 @@ def check_output_path(output: Path, input_path: Path) -> None:
         raise InputError(f"the output would overwrite the input: {output}")
     if output.is_dir():
         raise InputError(f"the output path is a directory: {output}")
-    if output.suffix.lower() == ".epub" and input_path.suffix.lower() != ".epub":
-        raise InputError(f"an .epub output (a copy of the book, read along) needs an EPUB input, not {input_path.name}")
+    if output.suffix.lower() == ".epub":
+        from tui_tts.run.read_along import check_read_along_input
+
+        check_read_along_input(input_path)
     if not parent.is_dir():
         raise InputError(f"the output directory does not exist: {parent}")
     probe = parent / f".tui-tts-write-test-{os.getpid()}"

@@ -58,8 +58,12 @@ class OverlayReport:
     chunks_unplaced: int = 0  # chunks whose text was not found in the XHTML (no overlay for them)
 
 
-def write_overlay_epub(source: bytes, chapters: Sequence[NarratedChapter], output: Path, name: str) -> OverlayReport:
-    """Write the narrated copy of `source` to `output` (a temp file renamed into place)."""
+def check_narratable(source: bytes, name: str) -> None:
+    """Refuse, before any synthesis, a book this module cannot narrate: not an EPUB, or not EPUB 3."""
+    _read_package(source, name)
+
+
+def _read_package(source: bytes, name: str) -> tuple[zipfile.ZipFile, str, str, ET.Element]:
     try:
         book = zipfile.ZipFile(io.BytesIO(source))
         opf_path = _opf_path(book)
@@ -68,7 +72,14 @@ def write_overlay_epub(source: bytes, chapters: Sequence[NarratedChapter], outpu
     except (zipfile.BadZipFile, KeyError, ET.ParseError, UnicodeDecodeError) as exc:
         raise InputError(f"{name}: cannot read the EPUB's package ({type(exc).__name__}: {exc})") from None
     if not package.get("version", "").startswith("3"):
-        raise InputError(f"{name}: an EPUB {package.get('version', '2')} book; read-along output needs EPUB 3")
+        raise InputError(f"{name}: an EPUB {package.get('version') or 2} book; the read-along copy needs EPUB 3 "
+                         "(write an audio format instead, or convert the book first)")  # fmt: skip
+    return book, opf_path, opf_text, package
+
+
+def write_overlay_epub(source: bytes, chapters: Sequence[NarratedChapter], output: Path, name: str) -> OverlayReport:
+    """Write the narrated copy of `source` to `output` (a temp file renamed into place)."""
+    book, opf_path, opf_text, package = _read_package(source, name)
     base = posixpath.dirname(opf_path)
     manifest = package.find(f"{OPF_NS}manifest")
     assert manifest is not None
