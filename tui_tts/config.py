@@ -48,6 +48,7 @@ class OutputSettings(_Section):
     true_peak: Annotated[float, Field(ge=-9, le=0)] = -1.5
     part_hours: Annotated[float, Field(ge=0, le=1000)] = 0.0
     captions: Literal["", "srt", "vtt"] = ""
+    preview_every: Annotated[float, Field(ge=0, le=86_400)] = 300.0
 
 
 class SeamSettings(_Section):

@@ -112,6 +112,16 @@ class StitchProgressed(Event):
 
 
 @dataclass(frozen=True, slots=True)
+class PlayableUpdated(Event):
+    """The partial book (`<output>.partial.<ext>`) now holds chapters first..last, this many seconds."""
+
+    path: str
+    seconds: float
+    first: int
+    last: int
+
+
+@dataclass(frozen=True, slots=True)
 class StitchFinished(Event):
     output_path: str
     duration: float

@@ -19,6 +19,7 @@ from tui_tts.config import Settings
 from tui_tts.errors import RunAborted
 from tui_tts.events import EventBus, LogEmitted, StitchFinished, StitchProgressed
 from tui_tts.models import ChunkState, Document
+from tui_tts.run.preview import remove_partial
 from tui_tts.run.stitch_progress import StitchPace
 from tui_tts.store import Store
 from tui_tts.store.runs import ChunkRecord, RunRecord, section_titles, update_run
@@ -109,7 +110,7 @@ async def stitch_run(
             bus.emit(StitchProgressed(done, total, pace.eta(done, total)))
 
         result = await stitch_read_along(store, ffmpeg, settings, work_dir, run, records, output, bus, narrated)
-        return await _finished(store, run, output, format_name, result, pieces, bus, out.keep_chunks)
+        return await _finished(store, run, (output, work_dir), format_name, result, pieces, bus, out.keep_chunks)
     sections = [r.chunk.section for r in records]
     ends_paragraph = [r.chunk.ends_paragraph for r in records]
     pauses = pauses_from(settings)
@@ -151,20 +152,23 @@ async def stitch_run(
     first = results[0]
     combined = StitchResult(first.path, duration, size, first.copied, sum(r.normalized for r in results),
                             first.starts, tuple(r.path for r in results))  # fmt: skip
-    return await _finished(store, run, output, format_name, combined, pieces, bus, out.keep_chunks)
+    return await _finished(store, run, (output, work_dir), format_name, combined, pieces, bus, out.keep_chunks)
 
 
 async def _finished(
     store: Store,
     run: RunRecord,
-    output: Path,
+    written: tuple[Path, Path],
     format_name: str,
     result: StitchResult,
     pieces: list[ChunkAudio],
     bus: EventBus,
     keep_chunks: bool,
 ) -> StitchResult:
-    """Record the written output on the run, say so, and drop the chunk audio when the config asks."""
+    """Record the written output on the run, say so, drop the partial book, and the chunk audio when the config
+    asks."""
+    output, work_dir = written
+    remove_partial(output, work_dir)
     update_run(store, run.id, state="done", finished_at=time.time(), output_path=str(output.resolve()),
                output_format=format_name, output_duration=result.duration, output_bytes=result.size_bytes)  # fmt: skip
     bus.emit(StitchFinished(str(result.path), result.duration, result.size_bytes, result.copied))

@@ -27,6 +27,7 @@ from tui_tts.run.chunk_files import audio_on_disk
 from tui_tts.run.chunk_files import write_atomically as _write_atomically
 from tui_tts.run.job_journal import journal_path, read_jobs, record_job
 from tui_tts.run.limits import ConcurrencyLimit
+from tui_tts.run.preview import start_preview
 from tui_tts.run.scheduler import ChunkOutcome, Scheduler
 from tui_tts.store import Store, StoreError
 from tui_tts.store.ownership import RunOwnership, creation_lock
@@ -293,9 +294,15 @@ class RunController:
         outcome = RunOutcome()
         first_time, self._started = not self._started, True
         commits_before = self.store.commits
+        preview = None
+        if first_time and self.plan.todo:  # the growing playable book, beside the workers
+            preview = await start_preview(self.store, self.ffmpeg, self.settings, self.data_dir, self.plan.run,
+                                          self.plan.chunks, self.bus)  # fmt: skip
         try:  # a later call (after retry_failed) runs what was put back in the queue
             await self.scheduler.run(self.plan.todo if first_time else [], self.plan.attempts)
         finally:
+            if preview is not None:
+                await preview.close()
             with contextlib.suppress(StoreError):  # a broken store has aborted the run: that is what is said
                 update_run(self.store, self.plan.run.id, stats_json=json.dumps(self.execution_stats(commits_before)))
                 await self.store.flush()
