@@ -16,6 +16,8 @@ import pytest
 from tests.audio_helpers import decode_mono, silent_runs
 from tests.test_cli import tui_tts
 from tui_tts.audio.ffmpeg import Ffmpeg, find_ffmpeg
+from tui_tts.errors import InputError
+from tui_tts.run.runner import check_output_path
 from tui_tts.text.captions import Cue, chunk_cues, render, split_by_length
 from tui_tts.text.epub import _blocks
 from tui_tts.text.xhtml_spans import blocks, insert_spans, parse, segments
@@ -159,11 +161,9 @@ def test_an_epub_output_needs_an_epub_input(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "needs an EPUB input" in result.stderr and "Traceback" not in result.stderr
     old = write_book(tmp_path / "old.epub", OPF.replace('version="3.0"', 'version="2.0"'))
-    result = tui_tts("run", str(old), "-o", str(tmp_path / "old-narrated.epub"), "--headless", "--data-dir",
-                     str(tmp_path / "data"))  # fmt: skip
-    assert result.returncode == 2
-    assert "an EPUB 2.0 book; the read-along copy needs EPUB 3" in result.stderr
-    assert not (tmp_path / "data" / "runs").exists()  # refused before any run was made
+    with pytest.raises(InputError, match=r"an EPUB 2\.0 book; the read-along copy needs EPUB 3"):
+        check_output_path(tmp_path / "old-narrated.epub", old)  # what `run` and `stitch` check before anything
+    check_output_path(tmp_path / "narrated.epub", write_book(tmp_path / "new.epub"))
 
 
 # Slow: real runs of the local engine, the outputs decoded.
