@@ -112,7 +112,7 @@ class PlayablePreview:
     async def refresh(self) -> bool:
         """Join the chapters finished since the last time and rewrite the partial book; False when nothing changed."""
         ready = self._ready()
-        if ready <= len(self.joined):
+        if ready <= len(self.joined) or ready == len(self.chapters):  # all done: the finished book comes next
             return False
         self.folder.mkdir(parents=True, exist_ok=True)
         while len(self.joined) < ready:
