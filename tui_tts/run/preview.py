@@ -28,8 +28,7 @@ from tui_tts.errors import FfmpegError
 from tui_tts.events import ChunkSucceeded, Event, EventBus, LogEmitted, PlayableUpdated
 from tui_tts.models import AudioFacts, Chunk
 from tui_tts.run.progress import playable_text
-from tui_tts.store import Store
-from tui_tts.store.runs import ChunkRecord, RunRecord, load_chunks, section_titles
+from tui_tts.store import ChunkRecord, RunRecord, Store
 
 
 def partial_path(output: Path) -> Path:
@@ -176,10 +175,10 @@ async def start_preview(
     """The growing playable book beside the workers; None when `output.preview_every` is 0 or the output is an EPUB."""
     if settings.output.preview_every <= 0 or FORMATS[run.output_format].read_along:
         return None
-    titles = await section_titles(store, run.id)
+    titles = await store.runs.section_titles(run.id)
     preview = PlayablePreview(ffmpeg, settings, data_dir / "runs" / run.id / "stitch", Path(run.output_path),
                               run.output_format, chunks, titles, run.title, bus)  # fmt: skip
-    preview.start(await load_chunks(store, run.id))
+    preview.start(await store.chunks.load(run.id))
     return preview
 
 

@@ -15,8 +15,7 @@ from tui_tts.config import Settings
 from tui_tts.errors import InputError
 from tui_tts.events import EventBus, LogEmitted
 from tui_tts.models import Document, Section
-from tui_tts.store import Store
-from tui_tts.store.runs import ChunkRecord, RunRecord, run_settings
+from tui_tts.store import ChunkRecord, RunRecord, Store
 from tui_tts.text.captions import CaptionFormat, caption_path, chunk_cues, write_captions
 from tui_tts.text.epub import Chapter, EpubOptions, read_chapters
 from tui_tts.text.epub_overlay import NarratedChapter, check_narratable, write_overlay_epub
@@ -45,7 +44,7 @@ def write_part_captions(
 
 async def narrated_chapters(store: Store, run: RunRecord, records: Sequence[ChunkRecord]) -> list[Chapter]:
     """The EPUB chapters the run's sections were made from, checked against the chunks' text."""
-    stored = await run_settings(store, run.id)
+    stored = await store.runs.settings(run.id)
     path = Path(run.input_path)
     check_read_along_input(path)
     data = read_input_bytes(path)
