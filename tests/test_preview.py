@@ -10,7 +10,7 @@ from mutagen.mp4 import MP4
 from tests.audio_helpers import write_padded_tone
 from tui_tts.audio.ffmpeg import Ffmpeg
 from tui_tts.audio.probe import probe_file
-from tui_tts.config import load_settings
+from tui_tts.engines.registry import load_settings
 from tui_tts.events import ChunkSucceeded, Event, EventBus, PlayableUpdated
 from tui_tts.models import Chunk
 from tui_tts.run.preview import PlayablePreview, partial_path, remove_partial
