@@ -10,11 +10,15 @@ from mutagen.mp4 import MP4
 from tests.audio_helpers import write_padded_tone
 from tui_tts.audio.ffmpeg import Ffmpeg
 from tui_tts.audio.probe import probe_file
-from tui_tts.engines.registry import load_settings
+from tui_tts.emulator import EmulatorConfig, running_emulator
+from tui_tts.engines.registry import build_engine, load_settings
 from tui_tts.events import ChunkSucceeded, Event, EventBus, PlayableUpdated
 from tui_tts.models import Chunk
 from tui_tts.run.preview import PlayablePreview, partial_path, remove_partial
 from tui_tts.run.progress import RunStats, playable_text
+from tui_tts.run.runner import RunController
+from tui_tts.store import Store
+from tui_tts.text.loading import load_document
 
 RATE = 22050
 
@@ -68,3 +72,33 @@ async def test_the_partial_book_grows_chapter_by_chapter(tmp_path: Path, ffmpeg:
     await preview.close()
     remove_partial(output, tmp_path / "work")
     assert not partial.exists() and not (tmp_path / "work" / "preview").exists()
+
+
+@pytest.mark.slow
+async def test_a_run_keeps_the_partial_book_while_it_goes_and_drops_it_at_the_end(
+    tmp_path: Path, ffmpeg: Ffmpeg
+) -> None:
+    source = tmp_path / "story.md"
+    source.write_text("# One\n\nA short first chapter.\n\n# Two\n\n" + "\n\n".join(
+        f"The rabbit number {n} ran past the old oak tree today." for n in range(6)), encoding="utf-8")  # fmt: skip
+    output = tmp_path / "story.m4b"
+    seen: list[tuple[PlayableUpdated, bool]] = []
+    async with running_emulator(EmulatorConfig(workers=1, latency=0.6, jitter=0.0)) as (url, _emulator):
+        settings = load_settings(None, {
+            "engine": "runpod", "output": {"format": "m4b", "preview_every": 30.0},
+            "run": {"concurrency": 1, "max_chars": 60},
+            "runpod": {"endpoint_url": url, "poll_initial": 0.05, "poll_max": 0.1},
+        })  # fmt: skip
+        bus = EventBus()
+        bus.subscribe(lambda e: seen.append((e, partial_path(output).is_file())) if isinstance(e, PlayableUpdated)
+                      else None)  # fmt: skip
+        engine = build_engine(settings)
+        async with Store(tmp_path / "data" / "tui-tts.db") as store:
+            controller = RunController(settings, store, engine, ffmpeg, tmp_path / "data", bus)
+            await controller.prepare(source, source.read_bytes(), load_document(source), output)
+            outcome = await controller.execute()
+        await engine.aclose()
+    assert outcome.output is not None and output.is_file()
+    # chapter one was playable while chapter two was still being made, from the file itself
+    assert [(event.first, event.last, there) for event, there in seen] == [(1, 1, True)]
+    assert not partial_path(output).exists()  # the finished book took its place
