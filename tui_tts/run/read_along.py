@@ -110,5 +110,8 @@ async def stitch_read_along(
     placed = len({par.chunk for par in overlay.pars})
     bus.emit(LogEmitted("info", f"{placed}/{len(records)} chunks narrated in {output} ({len(overlay.pars)} clips); "
                         f"readers that play it: {READ_ALONG_READERS}"))  # fmt: skip
+    if not overlay.active_class:
+        bus.emit(LogEmitted("info", "the book's pages have no stylesheet, so no highlight class is declared: "
+                            "readers highlight the sentence being read in their own style"))  # fmt: skip
     duration = sum(chapter.duration for chapter in narrated)
     return StitchResult(output, duration, output.stat().st_size, False, 0)

@@ -27,6 +27,7 @@ OPF_NS = "{http://www.idpf.org/2007/opf}"
 ACTIVE_CLASS = "-epub-media-overlay-active"
 ACTIVE_CSS = f"\n/* tui-tts: the sentence being read aloud */\n.{ACTIVE_CLASS} {{ background-color: #fff3b0; }}\n"
 _ITEM = re.compile(r"<(?:\w+:)?item\b[^>]*?\bhref\s*=\s*([\"'])([^\"']*)\1[^>]*?(\s*/?>)")
+_STYLED = re.compile(r"""<link\b[^>]*\bstylesheet\b|<style\b""", re.IGNORECASE)
 AUDIO_TYPES = {".m4a": "audio/mp4", ".mp4": "audio/mp4", ".mp3": "audio/mpeg"}
 
 
@@ -56,6 +57,7 @@ class Par:
 class OverlayReport:
     pars: list[Par] = field(default_factory=list)
     chunks_unplaced: int = 0  # chunks whose text was not found in the XHTML (no overlay for them)
+    active_class: bool = True  # False: a narrated page has no stylesheet, so no class is declared (epubcheck CSS-030)
 
 
 def check_narratable(source: bytes, name: str) -> None:
@@ -102,7 +104,9 @@ def write_overlay_epub(source: bytes, chapters: Sequence[NarratedChapter], outpu
     for css in (path for path, item in items.items() if item.get("media-type") == "text/css"):
         written[css] = book.read(css) + ACTIVE_CSS.encode("utf-8")
     opf_text = _reach_non_linear(book, package, items, written, opf_text)
-    written[opf_path] = _package(opf_text, base, smil_items, durations, audio_files, taken).encode("utf-8")
+    report.active_class = all(_STYLED.search(sources[file][0]) for file in smil_items)
+    package_text = _package(opf_text, base, smil_items, durations, audio_files, taken, report.active_class)
+    written[opf_path] = package_text.encode("utf-8")
     _write_zip(book, output, written, audio_files)
     return report
 
@@ -220,8 +224,10 @@ def _package(
     durations: dict[str, float],
     audio_files: dict[str, Path],
     taken: set[str],
+    active_class: bool,
 ) -> str:
-    """The OPF with the overlays: media-overlay on each narrated XHTML item, new items, and media:duration."""
+    """The OPF with the overlays: media-overlay on each narrated XHTML item, new items, media:duration, and the
+    active class when every narrated page has a stylesheet to declare it in."""
     for file, (ident, _path, _text) in smil_items.items():
         href = posixpath.relpath(file, base or ".")
         for match in _ITEM.finditer(opf):
@@ -242,7 +248,8 @@ def _package(
     metas = [f'<meta property="media:duration" refines="#{ident}">{clock(seconds)}</meta>'
              for ident, seconds in durations.items()]  # fmt: skip
     metas.append(f'<meta property="media:duration">{clock(sum(durations.values()))}</meta>')
-    metas.append(f'<meta property="media:active-class">{escape(ACTIVE_CLASS)}</meta>')
+    if active_class:
+        metas.append(f'<meta property="media:active-class">{escape(ACTIVE_CLASS)}</meta>')
     return _insert_before(opf, "</metadata>", "".join(f"  {meta}\n  " for meta in metas))
 
 
