@@ -66,6 +66,15 @@ async def test_the_partial_book_grows_chapter_by_chapter(tmp_path: Path, ffmpeg:
         marks = [(c.title, round(c.start, 2)) for c in MP4(partial).chapters]  # type: ignore[no-untyped-call]
         assert [title for title, _ in marks] == ["One", "Two"] and abs(marks[1][1] - 4.85) < 0.1
     assert not await preview.refresh()  # nothing new: the file is left as it is
+    # a resumed run (a new session) re-uses the chapters joined before instead of encoding them again
+    cached = sorted((tmp_path / "work" / "preview").glob("chapter-*.m4a" if extension == "m4b" else "chapter-*.mp3"))
+    stamps = [path.stat().st_mtime_ns for path in cached]
+    again = PlayablePreview(ffmpeg, settings, tmp_path / "work", output, extension, chunks, ["One", "Two", "Three"],
+                            "Book", EventBus())  # fmt: skip
+    again.done = dict(preview.done)
+    assert await again.refresh()
+    assert len(cached) == 2 and [path.stat().st_mtime_ns for path in cached] == stamps
+    await again.close()
     finish(5)
     finish(4)
     assert not await preview.refresh()  # the whole book is done: the finished one is joined next, not this

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import os
 import shutil
 from collections.abc import Sequence
@@ -135,8 +136,16 @@ class PlayablePreview:
         loudness = Loudness(out.loudness, out.true_peak) if out.loudnorm else None
         cache_format = "m4a" if FORMATS[self.format_name].chapters else self.format_name
         path = self.folder / f"chapter-{number + 1:05d}.{cache_format}"
-        result = await stitch(self.ffmpeg, [self.done[c.index] for c in chapter], path, cache_format, out.bitrate,
-                              self.folder / "work", None, seams=plan, loudness=loudness)  # fmt: skip
+        pieces = [self.done[c.index] for c in chapter]
+        # What the cached file was made from: a resumed run re-uses it when nothing that shapes it changed.
+        key = hashlib.sha256(repr((plan, loudness, out.bitrate, [(str(p.path), p.facts) for p in pieces])).encode())
+        stamp = path.with_name(path.name + ".key")
+        with contextlib.suppress(OSError, AudioError):
+            if stamp.read_text(encoding="utf-8") == key.hexdigest():
+                return path, probe_file(path).duration
+        result = await stitch(self.ffmpeg, pieces, path, cache_format, out.bitrate, self.folder / "work", None,
+                              seams=plan, loudness=loudness)  # fmt: skip
+        stamp.write_text(key.hexdigest(), encoding="utf-8")
         return path, result.duration
 
     async def _write_partial(self) -> None:
