@@ -14,11 +14,13 @@ from tui_tts.emulator import EmulatorConfig, running_emulator
 from tui_tts.engines.registry import build_engine, load_settings
 from tui_tts.events import ChunkSucceeded, Event, EventBus, PlayableUpdated
 from tui_tts.models import Chunk
+from tui_tts.run.limits import ConcurrencyLimit
 from tui_tts.run.preview import PlayablePreview, partial_path, remove_partial
-from tui_tts.run.progress import RunStats, playable_text
+from tui_tts.run.progress import HeadlessProgress, RunStats, playable_text
 from tui_tts.run.runner import RunController
 from tui_tts.store import Store
 from tui_tts.text.loading import load_document
+from tui_tts.ui.header import header_content
 
 RATE = 22050
 
@@ -29,6 +31,9 @@ def test_the_playable_figure_reads_like_the_dashboard() -> None:
     stats = RunStats(10)
     stats.apply(PlayableUpdated("book.partial.m4b", 754.0, 1, 2))
     assert stats.playable == "playable: 12 min 34 s, chapters 1-2"
+    header = header_content("Book", "local", stats, ConcurrencyLimit(4, True), False, "", 160)
+    assert "playable: 12 min 34 s, chapters 1-2" in header.plain  # the dashboard says it
+    assert "playable: 12 min 34 s, chapters 1-2" in HeadlessProgress(stats, tty=False).summary_line()
 
 
 @pytest.mark.parametrize("extension", ["m4b", "mp3"])
