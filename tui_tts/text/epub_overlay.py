@@ -27,6 +27,7 @@ OPF_NS = "{http://www.idpf.org/2007/opf}"
 ACTIVE_CLASS = "-epub-media-overlay-active"
 ACTIVE_CSS = f"\n/* tui-tts: the sentence being read aloud */\n.{ACTIVE_CLASS} {{ background-color: #fff3b0; }}\n"
 _ITEM = re.compile(r"<(?:\w+:)?item\b[^>]*?\bhref\s*=\s*([\"'])([^\"']*)\1[^>]*?(\s*/?>)")
+_TAG = re.compile(r"<[^>]*>")
 _STYLED = re.compile(r"""<link\b[^>]*\bstylesheet\b|<style\b""", re.IGNORECASE)
 AUDIO_TYPES = {".m4a": "audio/mp4", ".mp4": "audio/mp4", ".mp3": "audio/mpeg"}
 
@@ -153,7 +154,7 @@ def _place_chapter(
         if not pieces or end <= begin:
             report.chunks_unplaced += bool(not pieces)
             continue
-        weights = [max(1, len(sources[file][0][a:b])) for file, a, b in pieces]
+        weights = [max(1, len(_TAG.sub("", sources[file][0][a:b]))) for file, a, b in pieces]  # text, not markup
         for part, ((file, a, b), (clip_begin, clip_end)) in enumerate(
             zip(pieces, split_by_length(begin, end, weights), strict=True)
         ):
