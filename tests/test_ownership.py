@@ -16,8 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.test_crash_resume import BOOK, cli, states, wait_until
-from tests.test_remote_runs import free_port, start_server, wait_for_port
+from tests.test_crash_resume import BOOK, cli, states
+from tests.test_remote_runs import emulator_process
+from tests.waiting import wait_until
 from tui_tts.store.ownership import acquire, owner_lock_path, run_owner, try_acquire
 
 
@@ -29,16 +30,8 @@ def emulator_url(tmp_path: Path) -> Iterator[str]:
 
 @contextlib.contextmanager
 def running_emulator_process(tmp_path: Path) -> Iterator[str]:
-    port = free_port()
-    log = tmp_path / "emulator.log"
-    server = start_server([sys.executable, "-m", "tui_tts", "emulate", "--port", str(port), "--workers", "8",
-                           "--latency", "0.25", "--seconds-per-char", "0.01"], log)  # fmt: skip
-    try:
-        wait_for_port(port, server, log)
-        yield f"http://127.0.0.1:{port}/v2/emulator"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with emulator_process(tmp_path, "--workers", "8", "--latency", "0.25", "--seconds-per-char", "0.01") as url:
+        yield url
 
 
 def write_config(tmp_path: Path, url: str, concurrency: int = 4) -> Path:
