@@ -24,6 +24,7 @@ from tui_tts.events import (
     EventBase,
     LimitChanged,
     LogEmitted,
+    PlayableUpdated,
     RunAbortRequested,
     StitchFinished,
     StitchProgressed,
@@ -52,6 +53,7 @@ ONE_OF_EACH: list[Event] = [
     LogEmitted("warning", "endpoint unreachable"),
     LogEmitted("info", "3 chunks already done"),
     StitchProgressed(10.0, 40.0, 5.0),
+    PlayableUpdated("/out.partial.mp3", 754.0, 1, 2),
     StitchFinished("/out.mp3", 40.0, 1000, True),
 ]
 

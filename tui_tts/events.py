@@ -113,6 +113,16 @@ class StitchProgressed(EventBase):
 
 
 @dataclass(frozen=True, slots=True)
+class PlayableUpdated(EventBase):
+    """The partial book (`<output>.partial.<ext>`) now holds chapters first..last, this many seconds."""
+
+    path: str
+    seconds: float
+    first: int
+    last: int
+
+
+@dataclass(frozen=True, slots=True)
 class StitchFinished(EventBase):
     output_path: str
     duration: float
@@ -136,6 +146,7 @@ Event: TypeAlias = (
     | RunAbortRequested
     | LogEmitted
     | StitchProgressed
+    | PlayableUpdated
     | StitchFinished
 )
 
@@ -172,7 +183,7 @@ def describe(event: Event) -> Line | None:
             return Line(level, message)
         case (
             ChunkStarted() | ChunkJobSubmitted() | ChunkSucceeded() | ChunkCancelled() | ChunksRequeued()
-            | DispatchResumed() | StitchProgressed() | StitchFinished()
+            | DispatchResumed() | StitchProgressed() | PlayableUpdated() | StitchFinished()
         ):  # fmt: skip
             return None  # DispatchResumed's words name the limit's mode, which only the dashboard knows how to say
         case _ as unreachable:

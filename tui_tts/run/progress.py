@@ -21,6 +21,7 @@ from tui_tts.events import (
     LimitChanged,
     Line,
     LogEmitted,
+    PlayableUpdated,
     RunAbortRequested,
     StitchFinished,
     StitchProgressed,
@@ -48,6 +49,7 @@ class RunStats:
         self.spend = 0.0
         self.started = clock()
         self.stopped: float | None = None
+        self.playable = ""  # how much of the book the partial file holds, once there is one
 
     def apply(self, event: Event) -> None:
         match event:
@@ -73,6 +75,8 @@ class RunStats:
                 self.failed += 1
             case ChunksRequeued(indexes=indexes):
                 self.failed = max(0, self.failed - len(indexes))
+            case PlayableUpdated(seconds=seconds, first=first, last=last):
+                self.playable = playable_text(seconds, first, last)
             case (
                 ChunkJobSubmitted() | LimitChanged() | DispatchPaused() | DispatchResumed() | RunAbortRequested()
                 | LogEmitted() | StitchProgressed() | StitchFinished()
@@ -103,6 +107,14 @@ class RunStats:
         rate = self.chunks_per_minute / 60.0
         left = self.total - self.done - self.failed
         return left / rate if rate > 0 else None
+
+
+def playable_text(seconds: float, first: int, last: int) -> str:
+    """'playable: 3 h 12 min, chapters 1-14'."""
+    minutes = int(seconds // 60)
+    length = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min {int(seconds % 60)} s"
+    chapters = f"chapter {first}" if first == last else f"chapters {first}-{last}"
+    return f"playable: {length}, {chapters}"
 
 
 def format_duration(seconds: float | None) -> str:
@@ -151,7 +163,7 @@ class HeadlessProgress:
                 pass  # the closing lines say where the output went
             case (
                 ChunkStarted() | ChunkJobSubmitted() | ChunkSucceeded() | ChunkCancelled() | ChunksRequeued()
-                | DispatchPaused() | DispatchResumed() | ChunkRetryScheduled() | LogEmitted()
+                | DispatchPaused() | DispatchResumed() | ChunkRetryScheduled() | LogEmitted() | PlayableUpdated()
             ):  # fmt: skip
                 self._maybe_render(self.summary_line())  # the bar (a tty) or the periodic counters line
             case _ as unreachable:
@@ -193,6 +205,8 @@ class HeadlessProgress:
         if s.spend:
             parts.append(f"${s.spend:.4f}")
         parts.append(f"ETA {format_duration(s.eta_seconds)}")
+        if s.playable:
+            parts.append(s.playable)
         return ", ".join(parts)
 
     def _maybe_render(self, text: str) -> None:

@@ -20,6 +20,7 @@ from tui_tts.events import (
     Event,
     LimitChanged,
     LogEmitted,
+    PlayableUpdated,
     RunAbortRequested,
     StitchFinished,
     StitchProgressed,
@@ -87,7 +88,7 @@ class StitchPrinter:
             case (
                 StitchFinished() | ChunkStarted() | ChunkJobSubmitted() | ChunkSucceeded() | ChunkRetryScheduled()
                 | ChunkFailed() | ChunkCancelled() | ChunksRequeued() | LimitChanged() | DispatchPaused()
-                | DispatchResumed() | RunAbortRequested()
+                | DispatchResumed() | RunAbortRequested() | PlayableUpdated()
             ):  # fmt: skip
                 return  # the `stitch` command runs no chunks; it reports where the output went when done
             case _ as unreachable:

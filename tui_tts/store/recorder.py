@@ -17,6 +17,7 @@ from tui_tts.events import (
     Event,
     LimitChanged,
     LogEmitted,
+    PlayableUpdated,
     RunAbortRequested,
     StitchFinished,
     StitchProgressed,
@@ -83,5 +84,7 @@ class EventRecorder:
                 write(_LOG, (run, event.at, level, None, message))
             case LogEmitted() | DispatchPaused() | DispatchResumed() | StitchProgressed() | StitchFinished():
                 pass  # info lines, pauses and the join are not kept: the run's row and the output say enough
+            case PlayableUpdated():
+                pass  # the partial book is a file beside the output, gone once the book is written
             case _ as unreachable:
                 assert_never(unreachable)

@@ -19,6 +19,7 @@ from tui_tts.events import (
     LimitChanged,
     Line,
     LogEmitted,
+    PlayableUpdated,
     RunAbortRequested,
     StitchFinished,
     StitchProgressed,
@@ -68,5 +69,7 @@ def event_view(event: Event, limit: ConcurrencyLimit, paused: bool) -> EventView
             return EventView(stage="stitched")
         case ChunkJobSubmitted():
             return EventView()  # a remote job id: the details screen reads it from the store
+        case PlayableUpdated():
+            return EventView()  # the header says how much is playable, from RunStats
         case _ as unreachable:
             assert_never(unreachable)
