@@ -101,8 +101,8 @@ async def test_the_dashboard_pauses_at_the_cap_b_raises_it_and_space_goes_on(tmp
         async with open_session(request) as session:
             gate = session.controller.scheduler.budget
             assert gate is not None
-            gate.stops = False  # as the dashboard's entry point sets it: at the cap it waits for a key
             app = DashboardApp(session)
+            assert not gate.stops  # at the cap the dashboard waits for a key
             async with app.run_test(size=(100, 30)) as pilot:
                 await until(pilot, lambda: gate.paused and app.scheduler.in_flight == 0)
                 done = session.stats.done

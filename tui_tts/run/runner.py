@@ -28,6 +28,7 @@ from tui_tts.run.chunk_files import write_atomically as _write_atomically
 from tui_tts.run.endpoint_watch import attach_endpoint_watch, check_endpoint
 from tui_tts.run.job_journal import journal_path, read_jobs, record_job
 from tui_tts.run.limits import ConcurrencyLimit
+from tui_tts.run.preview import start_preview
 from tui_tts.run.scheduler import ChunkOutcome, Scheduler
 from tui_tts.store import ChunkRecord, RunRecord, Store, StoreError
 from tui_tts.store.ownership import RunOwnership, creation_lock
@@ -106,6 +107,10 @@ def check_output_path(output: Path, input_path: Path) -> None:
         raise InputError(f"the output would overwrite the input: {output}")
     if output.is_dir():
         raise InputError(f"the output path is a directory: {output}")
+    if output.suffix.lower() == ".epub":
+        from tui_tts.run.read_along import check_read_along_input
+
+        check_read_along_input(input_path)
     if not parent.is_dir():
         raise InputError(f"the output directory does not exist: {parent}")
     probe = parent / f".tui-tts-write-test-{os.getpid()}"
@@ -283,9 +288,15 @@ class RunController:
             self.store.runs.set_state(self.plan.run.id, "stopped")
             await self.store.flush()
             raise
+        preview = None
+        if first_time and self.plan.todo:  # the growing playable book, beside the workers
+            preview = await start_preview(self.store, self.ffmpeg, self.settings, self.data_dir, self.plan.run,
+                                          self.plan.chunks, self.bus)  # fmt: skip
         try:  # a later call (after retry_failed) runs what was put back in the queue
             await self.scheduler.run(self.plan.todo if first_time else [], self.plan.attempts)
         finally:
+            if preview is not None:
+                await preview.close()
             with contextlib.suppress(StoreError):  # a broken store has aborted the run: that is what is said
                 self.store.runs.record_stats(self.plan.run.id, self.execution_stats(commits_before))
                 await self.store.flush()

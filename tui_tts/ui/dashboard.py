@@ -16,8 +16,6 @@ async def run_dashboard(request: RunRequest) -> int:
         if session.nothing_to_do:
             print(session.nothing_to_do, file=sys.stderr)
             return EXIT_OK
-        if session.controller.scheduler.budget is not None:
-            session.controller.scheduler.budget.stops = False  # at the cap the dashboard waits for a key (b, space)
         app = DashboardApp(session, cost_to_confirm=session.cost_to_confirm(), theme_file=theme_state_path())
         await app.run_async()
         if app.outcome is None and app.error is None:
