@@ -175,3 +175,38 @@ def test_pool_entries_are_checked_in_one_line() -> None:
         with pytest.raises(ConfigError, match="cannot start the runpod engine: ") as refused:
             build_engine(settings)
         assert words in refused.value.message and "\n" not in refused.value.message
+
+
+@pytest.mark.slow
+async def test_a_pool_run_stopped_mid_way_resumes_each_job_on_its_endpoint_without_paying_twice(tmp_path: Path) -> None:
+    from tests.test_remote_runs import STORY
+    from tui_tts.events import ChunkJobSubmitted
+    from tui_tts.run.request import RunRequest
+    from tui_tts.run.session import open_session
+
+    config = EmulatorConfig(workers=2, latency=0.6, jitter=0, seconds_per_char=0.01)
+    async with emulators(2, config) as endpoints:
+        source = tmp_path / "story.txt"
+        source.write_text(STORY[:1500], encoding="utf-8")
+        overrides = {"engine": "runpod", "output": {"format": "wav"}, "run": {"concurrency": 4, "max_chars": 100},
+                     "runpod": {"poll_initial": 0.02, "poll_max": 0.05, "endpoints": [
+                         {"name": "left", "endpoint_url": endpoints[0][0], "concurrency": 2},
+                         {"name": "right", "endpoint_url": endpoints[1][0], "concurrency": 2}]}}  # fmt: skip
+        request = RunRequest(input=source, output=tmp_path / "out.wav", data_dir=str(tmp_path / "d"),
+                             overrides=overrides, yes=True)  # fmt: skip
+        async with open_session(request) as session:
+            submitted: list[str] = []
+            session.bus.subscribe(lambda e: submitted.append(e.job_id) if isinstance(e, ChunkJobSubmitted) else None)
+            run = asyncio.ensure_future(session.controller.execute())
+            while len(submitted) < 6:  # the first four jobs, and two more once a round is done
+                await asyncio.sleep(0.02)
+            session.controller.interrupt()  # stop with four jobs in flight, two on each endpoint
+            assert (await run).interrupted
+        async with open_session(request) as session:
+            assert sorted({job.rpartition("@")[2] for job in session.plan.resume_jobs.values()}) == ["left", "right"]
+            outcome = await session.controller.execute()
+            reattached = len(session.plan.resume_jobs)
+        submissions = [emulator.stats()["submitted"] for _, emulator in endpoints]
+        repeats = [emulator.stats()["repeat_submissions"] for _, emulator in endpoints]
+    assert outcome.output is not None and reattached >= 2
+    assert sum(submissions) == len(session.plan.chunks) and repeats == [0, 0]  # every chunk's job was paid once
