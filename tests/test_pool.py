@@ -15,7 +15,7 @@ import pytest
 
 from tests.test_remote_runs import free_port, start_server, wait_for_port
 from tui_tts.emulator import Emulator, EmulatorConfig, running_emulator
-from tui_tts.engines.base import FatalError
+from tui_tts.engines.base import FatalError, RetryableError
 from tui_tts.engines.pool import Member, PoolEngine
 from tui_tts.engines.runpod import RunpodEngine, RunpodSettings
 from tui_tts.models import Chunk, SynthesizedAudio
@@ -210,3 +210,18 @@ async def test_a_pool_run_stopped_mid_way_resumes_each_job_on_its_endpoint_witho
         repeats = [emulator.stats()["repeat_submissions"] for _, emulator in endpoints]
     assert outcome.output is not None and reattached >= 2
     assert sum(submissions) == len(session.plan.chunks) and repeats == [0, 0]  # every chunk's job was paid once
+
+
+async def test_an_endpoint_silent_at_the_start_is_drained_and_said_once() -> None:
+    async with running_emulator(EmulatorConfig(latency=0.02)) as (dead, _):
+        pass  # nothing listens there any more
+    async with running_emulator(EmulatorConfig(latency=0.02)) as (good, _):
+        pool = PoolEngine([_member("good", good, 2), _member("dead", dead, 2)])
+        assert (await pool.health()) is not None and pool.members[1].drained
+        [notice] = pool.notices()
+        assert notice.startswith("endpoint dead: does not answer") and "drained" in notice and pool.notices() == []
+        await pool.aclose()
+    alone = PoolEngine([_member("dead", dead, 2)])
+    with pytest.raises(RetryableError):  # none answers yet: the preflight waits, as for one endpoint
+        await alone.health()
+    await alone.aclose()

@@ -98,6 +98,10 @@ class Engine(ABC):
         """The endpoint's workers and queue (RunPod's GET /health); None when the backend has none to tell."""
         return None
 
+    def notices(self) -> list[str]:
+        """What the engine has to tell the run once, since the last call (a pool: an endpoint drained, and why)."""
+        return []
+
     def counters(self) -> dict[str, object]:
         """Request counters for the run's stats (e.g. {'requests': 120}); empty when the engine keeps none."""
         return {}

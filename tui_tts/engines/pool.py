@@ -80,6 +80,8 @@ class PoolEngine(Engine):
         self.cancels_remote_jobs = any(member.engine.cancels_remote_jobs for member in members)
         self._room = asyncio.Condition()
         self.log: list[str] = []  # why endpoints were drained, for the run's log
+        self._told = 0  # how many of those lines notices() has handed out
+        self._checked = False  # the first health reading (the preflight) has been made
         for member in members:
             member.engine.breaker = member.breaker  # each endpoint's outage is its own, not the run's
             member.breaker.changes.append(partial(self._on_breaker, member))
@@ -204,13 +206,16 @@ class PoolEngine(Engine):
         totals: Counter[str] = Counter()
         jobs: Counter[str] = Counter()
         read = False
-        for member in self.live:
+        silent: list[tuple[Member, RetryableError]] = []
+        asked = self.live
+        for member in asked:
             try:
                 health = await member.engine.health()
             except FatalError as exc:
                 self._drain(member, str(exc))
                 continue
-            except RetryableError:
+            except RetryableError as exc:
+                silent.append((member, exc))
                 continue
             if health is None:
                 continue
@@ -221,9 +226,20 @@ class PoolEngine(Engine):
             read = True
             totals.update(health.workers)
             jobs.update(health.jobs)
+        if not self._checked:  # the preflight: an endpoint that does not answer while others do is left out
+            if silent and len(silent) == len(asked):
+                raise silent[0][1]  # none answers yet: the preflight waits a little, as for one endpoint
+            self._checked = True
+            for member, error in silent:
+                self._drain(member, f"does not answer ({error})")
         if not self.live:
             raise FatalError("no endpoint of the pool can run jobs: " + "; ".join(self.log))
         return EndpointHealth.parse({"workers": dict(totals), "jobs": dict(jobs)}) if read else None
+
+    def notices(self) -> list[str]:
+        """Endpoints drained since the last call, each with why."""
+        new, self._told = self.log[self._told :], len(self.log)
+        return [f"endpoint {line}; drained: its chunks go on the others" for line in new]
 
     def waiting_summary(self) -> str | None:
         said = [(member.name, member.engine.waiting_summary()) for member in self.live]

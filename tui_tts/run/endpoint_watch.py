@@ -64,6 +64,7 @@ class EndpointWatch:
         stop_run: Callable[[str], None],
         job_deadline: float,
         execution_seconds: Callable[[], float | None],
+        notices: Callable[[], list[str]] = list,
         interval: float = HEALTH_INTERVAL,
         stuck_patience: float = STUCK_PATIENCE,
     ) -> None:
@@ -73,6 +74,7 @@ class EndpointWatch:
         self._stop_run = stop_run
         self._deadline = job_deadline
         self._execution = execution_seconds
+        self._notices = notices
         self._interval = interval
         self._stuck_patience = stuck_patience
         self._last: EndpointHealth | None = None
@@ -82,19 +84,21 @@ class EndpointWatch:
     async def run(self) -> None:
         """Until cancelled (or the server turns out to have no /health). Reads at once, then every `interval` s,
         and once more as soon as the first job's execution time is known (the concurrency cap needs it)."""
-        capped = False
+        capped, reading = False, True
         while True:
             try:
-                health = await self._read()
+                health = await self._read() if reading else None
             except (RetryableError, FatalError):
                 pass  # an outage is the breaker's to handle; a refused key, the jobs' to report
             else:
-                if health is None:
-                    return
-                self.readings += 1
-                self.observe(health)
+                reading = health is not None  # no /health to read: only the engine's notices are left to tell
+                if health is not None:
+                    self.readings += 1
+                    self.observe(health)
             waited, capped = 0.0, capped or bool(self._execution())
             while waited < self._interval and (capped or not self._execution()):
+                for notice in self._notices():
+                    self._bus.emit(LogEmitted("warning", notice))
                 await asyncio.sleep(min(0.5, self._interval))
                 waited += min(0.5, self._interval)
 
@@ -144,7 +148,7 @@ def attach_endpoint_watch(engine: Engine, scheduler: Scheduler, bus: EventBus) -
     """Watch the endpoint beside the run (engines without health end the watch at its first reading)."""
     watch = EndpointWatch(engine.health, bus, set_cap=scheduler.set_endpoint_cap, stop_run=scheduler.stop_for_endpoint,
                           job_deadline=engine.job_deadline or 600.0,
-                          execution_seconds=lambda: engine.execution_seconds)  # fmt: skip
+                          execution_seconds=lambda: engine.execution_seconds, notices=engine.notices)  # fmt: skip
     scheduler.companions.append(watch.run)
 
 
