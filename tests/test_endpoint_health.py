@@ -127,3 +127,15 @@ async def test_concurrency_follows_what_the_workers_can_finish_within_the_deadli
     assert any(change.reason == "endpoint capacity 6" and change.new == 6 for change in changes), changes
     assert limit.endpoint_cap == 6 and limit.effective == 6
     assert stats["requests"]["health"] >= 3  # the preflight, the first reading, and one once jobs were timed
+
+
+@pytest.mark.slow
+async def test_workers_turning_unhealthy_mid_run_are_explained(tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+    config = EmulatorConfig(workers=3, latency=0.2, unhealthy_workers=2, sick_after=1.2, seconds_per_char=0.01)
+    async with running_emulator(config) as (url, _):
+        request = _request(tmp_path, url, chars=1500)
+        request.overrides["runpod"]["health_interval"] = 0.5  # type: ignore[index]
+        assert await run_headless(request) == 0  # the one worker left finishes the book
+    err = capsys.readouterr().err
+    assert "warning: 2 more worker(s) unhealthy (2 now, 1 usable)" in err and "worker logs" in err

@@ -71,6 +71,7 @@ class Engine(ABC):
     cancels_remote_jobs = False  # True when cancel_in_flight() can stop paid work on a backend
     execution_seconds: float | None = None  # a job's running mean execution time at the backend, once known
     job_deadline: float | None = None  # seconds a remote job may take before it is given up and sent again
+    health_interval = 10.0  # seconds between two readings of health() while a run goes on
 
     @abstractmethod
     def describe(self) -> str:

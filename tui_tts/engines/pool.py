@@ -78,6 +78,7 @@ class PoolEngine(Engine):
             raise FatalError(f"two endpoints of the pool are named {names.most_common(1)[0][0]!r}")
         self.members = members
         self.cancels_remote_jobs = any(member.engine.cancels_remote_jobs for member in members)
+        self.health_interval = min(member.engine.health_interval for member in members)
         self._room = asyncio.Condition()
         self.log: list[str] = []  # why endpoints were drained, for the run's log
         self._told = 0  # how many of those lines notices() has handed out

@@ -27,6 +27,7 @@ class RunpodSettings(EngineSettings):
     runsync_wait_ms: Annotated[int, Field(ge=1000, le=300_000), SAME_AUDIO] = 60_000
     job_deadline: Annotated[float, Field(gt=0), SAME_AUDIO] = 600.0
     request_timeout: Annotated[float, Field(gt=0), SAME_AUDIO] = 120.0
+    health_interval: Annotated[float, Field(ge=0.5, le=3600), SAME_AUDIO] = 10.0
     endpoints: Annotated[list[dict[str, Any]], SAME_AUDIO] = Field(default_factory=list)  # a pool (engines/pool.py)
 
     def audio_identity(self) -> dict[str, object]:

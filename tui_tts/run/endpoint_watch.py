@@ -148,7 +148,8 @@ def attach_endpoint_watch(engine: Engine, scheduler: Scheduler, bus: EventBus) -
     """Watch the endpoint beside the run (engines without health end the watch at its first reading)."""
     watch = EndpointWatch(engine.health, bus, set_cap=scheduler.set_endpoint_cap, stop_run=scheduler.stop_for_endpoint,
                           job_deadline=engine.job_deadline or 600.0,
-                          execution_seconds=lambda: engine.execution_seconds, notices=engine.notices)  # fmt: skip
+                          execution_seconds=lambda: engine.execution_seconds, notices=engine.notices,
+                          interval=engine.health_interval)  # fmt: skip
     scheduler.companions.append(watch.run)
 
 
