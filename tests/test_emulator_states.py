@@ -5,12 +5,14 @@ from __future__ import annotations
 import array
 import asyncio
 import base64
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.audio_helpers import dominant_frequency
+from tests.audio_helpers import decode_mono, dominant_frequency
+from tui_tts.audio.ffmpeg import Ffmpeg
 from tui_tts.emulator import EmulatorConfig, running_emulator
 from tui_tts.emulator.workers import tone_frequency
 from tui_tts.engines.base import BadOutputError
@@ -187,3 +189,32 @@ async def test_warm_up_reports_a_cold_start_whose_boot_is_metered_on_the_workers
     assert "delayTime 2.0 s (a cold start)" in cold and "about $2.0" in cold  # its boot and its execution
     assert second.job_facts["cost"] == pytest.approx(second.job_facts["execution_ms"] / 1000)  # type: ignore[operator]
     assert "(warm)" in warm
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shape", ["base64", "pcm"])
+async def test_a_streaming_workers_chunks_stitch_in_order(tmp_path: Path, ffmpeg: Ffmpeg, shape: str) -> None:
+    from tests.test_remote_runs import STORY
+    from tui_tts.run.request import RunRequest
+    from tui_tts.run.session import open_session
+
+    config = EmulatorConfig(workers=4, latency=0.05, stream=shape, stream_pieces=3)  # type: ignore[arg-type]
+    source = tmp_path / "story.txt"
+    source.write_text(STORY[:1500], encoding="utf-8")
+    async with running_emulator(config) as (url, emulator):
+        overrides = {"engine": "runpod", "output": {"format": "wav"}, "run": {"max_chars": 120},
+                     "runpod": {"endpoint_url": url, "poll_initial": 0.02, "poll_max": 0.05}}  # fmt: skip
+        request = RunRequest(input=source, output=tmp_path / "out.wav", data_dir=str(tmp_path / "d"),
+                             overrides=overrides, yes=True)  # fmt: skip
+        async with open_session(request) as session:
+            outcome = await session.controller.execute()
+            records = await session.controller.store.chunks.load(session.plan.run.id)
+        requests = emulator.stats()["requests"]
+    assert outcome.output is not None and len(records) > 8 and requests["stream"] >= len(records)
+    samples = decode_mono(ffmpeg, outcome.output.path, 24_000)
+    for record, position in zip(records, outcome.output.starts, strict=True):  # each chunk's pitch, in book order
+        assert record.facts is not None
+        start = int((position + record.facts.duration * 0.3) * 24_000)
+        end = int((position + record.facts.duration * 0.7) * 24_000)
+        heard = dominant_frequency(samples[start:end], 24_000)
+        assert heard == pytest.approx(tone_frequency(record.chunk.text), rel=0.03), record.chunk.index
