@@ -147,7 +147,7 @@ class DashboardApp(App[int]):
             self.show_failure(exc.message, exc.exit_code)
             return
         except StoreError as exc:
-            self.show_failure(f"the database failed: {exc}", EXIT_USAGE)
+            self.show_failure(str(exc), EXIT_USAGE)  # "cannot write the database …" says it
             return
         except Exception as exc:  # a bug must still end the run visibly, never leave a dashboard that looks live
             self.show_failure(f"unexpected {type(exc).__name__}: {exc}", EXIT_CHUNKS_FAILED)
@@ -174,7 +174,7 @@ class DashboardApp(App[int]):
         """A failed database write ends the scheduler's workers without ending the run: show it, stop the rest."""
         failure = self.controller.store_failure
         if failure is not None and not self.finished:
-            self.show_failure(f"the database failed: {failure}", EXIT_USAGE)
+            self.show_failure(str(failure), EXIT_USAGE)
 
     def show_failure(self, message: str, exit_code: int, logged: bool = False) -> None:
         """The run cannot go on: say why, in the log, a notice and the header; stop the clock; exit non-zero."""
