@@ -15,17 +15,13 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from tui_tts.errors import InputError
-from tui_tts.models import Document, Section
+from tui_tts.models import Document, Section, TextCoverage
+from tui_tts.text.html_text import MarkupText, markup_text, visible_chars
 
-BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "dt", "td", "th", "figcaption",
-          "div", "section", "article", "aside"}  # fmt: skip
-LEAF_BLOCKS = BLOCKS - {"div", "section", "article", "aside"}
-NOTE_TYPES = {"footnote", "footnotes", "endnote", "endnotes", "rearnote", "rearnotes", "noteref", "note"}
-NOTE_ROLES = {"doc-noteref", "doc-footnote", "doc-endnote", "doc-endnotes", "doc-backlink"}
 NOTES_TITLES = re.compile(r"^\s*((table of )?contents|(foot|end)?notes)\s*$", re.IGNORECASE)
 FRONT_MATTER_TITLES = re.compile(r"^\s*(cover|title ?page|half[- ]title|copyright( page)?|imprint|colophon)\s*$",
                                  re.IGNORECASE)  # fmt: skip
-NOTE_MARK = re.compile(r"^\s*[\[(]?\s*(\d{1,3}|[*†‡§]|[ivxlc]{1,5})\s*[\])]?\s*$", re.IGNORECASE)
+SVG_TYPE = "image/svg+xml"
 
 
 @dataclass(frozen=True)
@@ -40,11 +36,32 @@ class _Chapter:
     paragraphs: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Tally:
+    """What the book holds and where each part of it went."""
+
+    total: int = 0
+    navigation: int = 0
+    notes: int = 0
+    front_matter: int = 0
+    pictures: int = 0
+
+    def add(self, document: MarkupText) -> None:
+        self.total += document.total
+        self.navigation += document.navigation
+        self.notes += document.notes
+        if document.total == 0 and document.pictures:
+            self.pictures += 1
+
+
 def load_epub(data: bytes, name: str, options: EpubOptions | None = None) -> Document:
-    """Parse EPUB bytes into a Document of chapters. Raises InputError for anything that is not a usable EPUB."""
+    """Parse EPUB bytes into a Document of chapters. Raises InputError for anything that is not a usable EPUB.
+
+    Every document of the spine is read, in spine order; the navigation only names the chapters and says where
+    each starts (a TOC entry per file, per anchor, or one entry for many files)."""
     options = options or EpubOptions()
     try:
-        from ebooklib import ITEM_DOCUMENT, epub
+        from ebooklib import epub
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -55,39 +72,76 @@ def load_epub(data: bytes, name: str, options: EpubOptions | None = None) -> Doc
         raise InputError(f"{name}: not a readable EPUB ({type(exc).__name__})") from None
     title = _metadata(book, "title") or PurePosixPath(name).stem
     author = _metadata(book, "creator")
+    tally = _Tally()
+    documents = _spine_documents(book, tally)
     starts = _toc_starts(book)
     chapters: list[_Chapter] = []
     front = _Chapter("Front matter")
     current: _Chapter | None = None
-    for idref, _linear in book.spine:
-        item = book.get_item_with_id(idref)
-        if item is None or item.get_type() != ITEM_DOCUMENT or isinstance(item, epub.EpubNav):
-            continue
-        file_name = item.get_name()
-        for text, ids in _blocks(_markup(item)):
+    for file_name, document in documents:
+        for text, ids in document.blocks:
             for key in [(file_name, None), *((file_name, i) for i in ids)]:
                 if key in starts and starts[key] is not None:
                     current = _Chapter(starts[key] or "")
                     chapters.append(current)
                     starts[key] = None  # each entry starts one chapter, at its first block
             (current or front).paragraphs.append(text)
-        if not starts and current is None:  # no navigation at all: one chapter per spine document
-            current = None
-    if not chapters:
-        chapters = _chapters_by_file(book, ITEM_DOCUMENT, epub)
+    if not chapters:  # no usable navigation: one chapter per spine document
+        front = _Chapter("Front matter")
+        chapters = [_Chapter(d.blocks[0][0][:80], [text for text, _ in d.blocks]) for _, d in documents if d.blocks]
     sections = []
     if options.include_front_matter and front.paragraphs:
         sections.append(Section(front.title, "\n\n".join(front.paragraphs)))
+    else:
+        tally.front_matter += _size(front)
     for chapter in chapters:
         if not options.include_notes and NOTES_TITLES.match(chapter.title):
+            if "content" in chapter.title.lower():
+                tally.navigation += _size(chapter)
+            else:
+                tally.notes += _size(chapter)
             continue
         if not options.include_front_matter and FRONT_MATTER_TITLES.match(chapter.title):
+            tally.front_matter += _size(chapter)
             continue
         if chapter.paragraphs:
             sections.append(Section(chapter.title or chapter.paragraphs[0][:60], "\n\n".join(chapter.paragraphs)))
     if not sections:
-        raise InputError(f"{name}: the EPUB has no speakable text")
-    return Document(title, tuple(sections), author=author, cover=_cover(book))
+        pictures = f" (its {tally.pictures} pages are pictures without text)" if tally.pictures else ""
+        raise InputError(f"{name}: the EPUB has no speakable text{pictures}")
+    read = sum(visible_chars(section.text) for section in sections)
+    coverage = TextCoverage(tally.total, read, _left_out(tally), tally.pictures)
+    return Document(title, tuple(sections), author=author, cover=_cover(book), coverage=coverage)
+
+
+def _size(chapter: _Chapter) -> int:
+    return sum(visible_chars(text) for text in chapter.paragraphs)
+
+
+def _left_out(tally: _Tally) -> tuple[tuple[str, int], ...]:
+    parts = [("front matter", tally.front_matter), ("notes", tally.notes), ("navigation", tally.navigation)]
+    return tuple((reason, size) for reason, size in parts if size)
+
+
+def _spine_documents(book: Any, tally: _Tally) -> list[tuple[str, MarkupText]]:
+    """Every document of the spine in reading order: XHTML, and SVG pages (their <text> is read)."""
+    from ebooklib import ITEM_DOCUMENT, epub
+
+    documents = []
+    for idref, _linear in book.spine:
+        item = book.get_item_with_id(idref)
+        if item is None:
+            continue
+        is_svg = str(getattr(item, "media_type", "")) == SVG_TYPE
+        if item.get_type() != ITEM_DOCUMENT and not is_svg:
+            tally.pictures += 1 if str(getattr(item, "media_type", "")).startswith("image/") else 0
+            continue
+        document = markup_text(_markup(item))
+        if isinstance(item, epub.EpubNav):
+            document.navigation, document.notes, document.blocks = document.total, 0, []
+        tally.add(document)
+        documents.append((item.get_name(), document))
+    return documents
 
 
 def _metadata(book: Any, key: str) -> str:
@@ -127,67 +181,6 @@ def _markup(item: Any) -> bytes:
     if isinstance(raw, str):
         return raw.encode("utf-8")
     return bytes(raw) if raw else bytes(item.get_content())
-
-
-def _blocks(content: bytes) -> list[tuple[str, set[str]]]:
-    """Leaf text blocks in document order, each with the ids of the elements it is the first block of."""
-    from bs4 import BeautifulSoup, Tag
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        soup = BeautifulSoup(content, "html.parser")
-    for tag in soup.find_all(["script", "style", "nav", "head"]):
-        tag.decompose()
-    for tag in soup.find_all(True):
-        if isinstance(tag, Tag) and not getattr(tag, "decomposed", False) and _is_note(tag):
-            tag.decompose()
-    body = soup.body or soup
-    blocks: list[tuple[str, set[str]]] = []
-    pending: set[str] = set()
-
-    def visit(node: Any) -> None:
-        if not isinstance(node, Tag):
-            return
-        if node.get("id"):
-            pending.add(str(node["id"]))
-        is_leaf = node.name in LEAF_BLOCKS or (node.name in BLOCKS and not node.find(list(BLOCKS)))
-        if is_leaf:
-            text = " ".join(node.get_text(" ").split())
-            inner = {str(t["id"]) for t in node.find_all(id=True)}
-            if text:
-                blocks.append((text, pending | inner))
-                pending.clear()
-            else:
-                pending.update(inner)
-            return
-        for child in node.children:
-            visit(child)
-
-    visit(body)
-    return blocks
-
-
-def _is_note(tag: Any) -> bool:
-    types = set(str(tag.get("epub:type", "")).split())
-    roles = set(str(tag.get("role", "")).split())
-    if types & NOTE_TYPES or roles & NOTE_ROLES:
-        return True
-    if tag.name == "sup" and NOTE_MARK.match(tag.get_text()):
-        return True  # a superscript number or mark: a note reference, never worth reading aloud
-    # [1], (2), * linking to a note
-    return bool(tag.name == "a" and "#" in str(tag.get("href", "")) and NOTE_MARK.match(tag.get_text()))
-
-
-def _chapters_by_file(book: Any, document_type: int, epub: Any) -> list[_Chapter]:
-    chapters = []
-    for idref, _ in book.spine:
-        item = book.get_item_with_id(idref)
-        if item is None or item.get_type() != document_type or isinstance(item, epub.EpubNav):
-            continue
-        paragraphs = [text for text, _ in _blocks(_markup(item))]
-        if paragraphs:
-            chapters.append(_Chapter(paragraphs[0][:80], paragraphs))
-    return chapters
 
 
 def _cover(book: Any) -> bytes | None:

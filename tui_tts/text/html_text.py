@@ -1,0 +1,126 @@
+"""(X)HTML and SVG markup to text blocks in reading order, with the size of what is set aside (navigation, notes)."""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "dt", "td", "th", "figcaption",
+          "div", "section", "article", "aside"}  # fmt: skip
+LEAF_BLOCKS = BLOCKS - {"div", "section", "article", "aside"}
+SVG_TEXT = "text"  # an SVG <text> element (its <tspan>s inside) is one visible line
+UNSEEN = ["script", "style", "head", "title", "desc", "metadata", "template"]  # never shown on a page
+NOTE_TYPES = {"footnote", "footnotes", "endnote", "endnotes", "rearnote", "rearnotes", "noteref", "note"}
+NOTE_ROLES = {"doc-noteref", "doc-footnote", "doc-endnote", "doc-endnotes", "doc-backlink"}
+NOTE_MARK = re.compile(r"^\s*[\[(]?\s*(\d{1,3}|[*†‡§]|[ivxlc]{1,5})\s*[\])]?\s*$", re.IGNORECASE)
+_STARTS_BLOCK = [*BLOCKS, SVG_TEXT]
+
+
+@dataclass
+class MarkupText:
+    """One document's text: blocks in reading order (each with the ids it is the first block of) and its sizes."""
+
+    blocks: list[tuple[str, set[str]]] = field(default_factory=list)
+    total: int = 0  # visible characters (whitespace not counted) in the document's body
+    navigation: int = 0  # inside <nav>
+    notes: int = 0  # footnotes, endnotes and note markers
+    pictures: int = 0  # <img> and SVG <image> elements
+
+
+def visible_chars(text: str) -> int:
+    """Characters that are not whitespace: the measure of coverage, whatever the spacing of the source."""
+    return len("".join(text.split()))
+
+
+def markup_text(content: bytes) -> MarkupText:
+    """Parse with Python's own HTML parser: libxml2's drops everything after 256 levels of nesting."""
+    from bs4 import BeautifulSoup
+    from bs4.element import NavigableString, Tag
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        soup = BeautifulSoup(content, "html.parser")
+    for tag in soup.find_all(UNSEEN):
+        if not tag.decomposed:
+            tag.decompose()
+    for line_break in soup.find_all("br"):
+        line_break.replace_with(NavigableString(" "))
+    body = soup.body or soup
+    result = MarkupText(total=visible_chars(body.get_text()), pictures=len(body.find_all(["img", "image"])))
+    for tag in body.find_all("nav"):
+        if not tag.decomposed:
+            result.navigation += visible_chars(tag.get_text())
+            tag.decompose()
+    for tag in body.find_all(True):
+        if isinstance(tag, Tag) and not tag.decomposed and _is_note(tag):
+            result.notes += visible_chars(tag.get_text())
+            tag.decompose()
+    result.blocks = _Walker().walk(body)
+    return result
+
+
+class _Walker:
+    """Leaf blocks are read whole; text between blocks (inline runs straight in <body> or a <div>) is a paragraph."""
+
+    def __init__(self) -> None:
+        self.blocks: list[tuple[str, set[str]]] = []
+        self.pending: set[str] = set()
+        self.run: list[str] = []
+        self.run_ids: set[str] = set()
+
+    def walk(self, root: Any) -> list[tuple[str, set[str]]]:
+        self.visit(root)
+        self.flush()
+        return self.blocks
+
+    def visit(self, node: Any) -> None:
+        from bs4.element import NavigableString, PreformattedString, Tag
+
+        if node.get("id"):
+            self.pending.add(str(node["id"]))
+        if _is_leaf(node):
+            self.flush()
+            self.emit(" ".join(node.get_text(" ").split()), {str(t["id"]) for t in node.find_all(id=True)})
+            return
+        for child in node.children:
+            if isinstance(child, Tag):
+                if _is_leaf(child) or child.find(_STARTS_BLOCK) is not None:
+                    self.flush()
+                    self.visit(child)
+                else:
+                    self.run.append(child.get_text())
+                    self.run_ids.update(str(t["id"]) for t in [child, *child.find_all(id=True)] if t.get("id"))
+            elif isinstance(child, NavigableString) and not isinstance(child, PreformattedString):
+                self.run.append(str(child))
+        self.flush()
+
+    def flush(self) -> None:
+        text = " ".join("".join(self.run).split())
+        ids, self.run, self.run_ids = self.run_ids, [], set()
+        self.emit(text, ids)
+
+    def emit(self, text: str, inner: set[str]) -> None:
+        if text:
+            self.blocks.append((text, self.pending | inner))
+            self.pending = set()
+        else:
+            self.pending.update(inner)
+
+
+def _is_leaf(node: Any) -> bool:
+    if node.name in LEAF_BLOCKS or node.name == SVG_TEXT:
+        return True
+    return node.name in BLOCKS and node.find(_STARTS_BLOCK) is None
+
+
+def _is_note(tag: Any) -> bool:
+    types = set(str(tag.get("epub:type", "")).split())
+    roles = set(str(tag.get("role", "")).split())
+    if types & NOTE_TYPES or roles & NOTE_ROLES:
+        return True
+    if tag.name == "sup" and NOTE_MARK.match(tag.get_text()):
+        return True  # a superscript number or mark: a note reference, never worth reading aloud
+    # [1], (2), * linking to a note
+    return bool(tag.name == "a" and "#" in str(tag.get("href", "")) and NOTE_MARK.match(tag.get_text()))
