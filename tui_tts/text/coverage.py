@@ -14,7 +14,7 @@ def describe_coverage(coverage: TextCoverage) -> str:
     line = f"text: {coverage.read:,} of the book's {coverage.total:,} characters read ({share:.1%}; spaces not counted)"
     parts = [f"{reason} {size:,}" for reason, size in coverage.left_out]
     if coverage.pictures:
-        parts.append(f"{coverage.pictures} picture page{'s' if coverage.pictures != 1 else ''} without text")
+        parts.append(f"{coverage.pictures} page{'s' if coverage.pictures != 1 else ''} without text (pictures)")
     if coverage.unexplained:
         parts.append(f"unexplained {coverage.unexplained:,}")
     return line + (f"; left out: {', '.join(parts)}" if parts else "")

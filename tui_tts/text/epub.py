@@ -50,7 +50,7 @@ class _Tally:
         self.total += document.total
         self.navigation += document.navigation
         self.notes += document.notes
-        if document.total == 0 and document.pictures:
+        if document.total == 0:  # a picture, a drawing, a blank page
             self.pictures += 1
 
 
@@ -107,7 +107,7 @@ def load_epub(data: bytes, name: str, options: EpubOptions | None = None) -> Doc
         if chapter.paragraphs:
             sections.append(Section(chapter.title or chapter.paragraphs[0][:60], "\n\n".join(chapter.paragraphs)))
     if not sections:
-        pictures = f" (its {tally.pictures} pages are pictures without text)" if tally.pictures else ""
+        pictures = f" (its {tally.pictures} pages are pictures or drawings without text)" if tally.pictures else ""
         raise InputError(f"{name}: the EPUB has no speakable text{pictures}")
     read = sum(visible_chars(section.text) for section in sections)
     coverage = TextCoverage(tally.total, read, _left_out(tally), tally.pictures)

@@ -20,10 +20,10 @@ _ORDINALS = ("first second third fourth fifth sixth seventh eighth ninth tenth e
              "fourteenth fifteenth sixteenth seventeenth eighteenth nineteenth twentieth thirtieth fortieth "
              "fiftieth last").split()  # fmt: skip
 _WORD = "(?:" + "|".join(sorted(_UNITS + _ORDINALS, key=len, reverse=True)) + ")"
-_NUMBER = rf"(?:\d{{1,3}}|[IVXLCDM]{{1,7}}|(?:the\s+)?{_WORD}(?:[-\s]{_WORD})?)"
+_NUMBER = rf"(?:\d{{1,3}}|[IVXLCDM]{{1,7}}|(?i:(?:the\s+)?{_WORD}(?:[-\s]{_WORD})?))"
 _AFTER = r"(?:\s*[.:—–-]\s*|\s+|$)(?P<rest>.*)$"
-CHAPTER = re.compile(rf"^(?:CHAPTER|Chapter|CHAP\.|Chap\.)\s+(?i:{_NUMBER})\b\.?{_AFTER}")
-LEVEL_ABOVE = re.compile(rf"^(?:VOLUME|Volume|BOOK|Book|PART|Part)\s+(?i:{_NUMBER})\b\.?{_AFTER}")
+CHAPTER = re.compile(rf"^(?:CHAPTER|Chapter|CHAP\.|Chap\.)\s+{_NUMBER}\b\.?{_AFTER}")
+LEVEL_ABOVE = re.compile(rf"^(?:VOLUME|Volume|BOOK|Book|PART|Part)\s+{_NUMBER}\b\.?{_AFTER}")
 BARE_NUMERAL = re.compile(r"^(?P<num>[IVXLC]{1,7}|\d{1,3})\.?(?:\s+(?P<rest>[^a-z]{2,60}))?$")
 _ROMAN = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100}
 MAX_HEADING = 80
@@ -148,7 +148,8 @@ def _heading(block: list[str], index: int) -> _Heading | None:
     title = f"{first} {subtitle}".strip() if subtitle else first
     for pattern, level in ((CHAPTER, 1), (LEVEL_ABOVE, 0)):
         match = pattern.match(first)
-        if match and not match.group("rest").rstrip().endswith((",", ";")) and len(match.group("rest")) <= 60:
+        rest = match.group("rest").strip() if match else ""
+        if match and not rest.endswith((",", ";")) and len(rest) <= 60 and not rest[:1].islower():
             return _Heading(index, _clean(title), level)
     match = BARE_NUMERAL.match(first)
     if match:
