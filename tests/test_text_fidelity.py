@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.epub_builder import SVG, Doc, nav, write_epub, xhtml
+from tests.test_cli import tui_tts
 from tests.test_epub import build_epub
 from tui_tts.errors import InputError
 from tui_tts.models import Document
@@ -158,3 +159,34 @@ def test_books_that_read_well_read_the_same(tmp_path: Path) -> None:
     assert [(s.title, len(s.text)) for s in load_document(SAMPLE).sections] == [("alice-rabbit-hole", 2098)]
     coverage = load_document(book).coverage
     assert coverage is not None and (coverage.total, coverage.read, coverage.unexplained) == (258, 108, 0)
+
+
+def lossy_book(path: Path) -> Path:
+    """Text after </body>: a browser shows it, the reader does not take it; the yardstick counts it."""
+    story = "<h1>One</h1><p>A short story that is read aloud.</p>"
+    page = xhtml(story).replace("</html>", "") + "<p>" + "Lost words after the body. " * 4 + "</p></html>"
+    return write_epub(path, "Lossy", [Doc("one.xhtml", page)], nav([("one.xhtml", "One", [])]))
+
+
+def test_an_unexplained_loss_is_shown_and_strict_text_stops_the_run(tmp_path: Path) -> None:
+    book = lossy_book(tmp_path / "lossy.epub")
+    listing = tui_tts("run", str(book), "--list-chapters")
+    assert listing.returncode == 0, listing.stderr
+    assert listing.stdout.startswith("Lossy: 1 chapters\n")  # no author: none shown (it said "by None")
+    assert "unexplained 88" in listing.stdout.splitlines()[1]
+    assert "warning: 74.6% of the book's text (88 characters) is left out for no known reason" in listing.stdout
+    data = tmp_path / "data"
+    strict = tui_tts("run", str(book), "--strict-text", "--headless", "--data-dir", str(data))
+    assert strict.returncode == 2 and strict.stderr.count("\n") == 1, strict.stderr
+    assert strict.stderr.startswith("tui-tts: error: lossy.epub: 74.6% of the book's text (88 characters) is left out")
+    assert not (data / "tui-tts.db").exists()  # refused before anything was made
+
+
+@pytest.mark.slow
+def test_a_run_starts_by_saying_how_much_of_the_book_is_read(tmp_path: Path) -> None:
+    book = lossy_book(tmp_path / "lossy.epub")
+    run = tui_tts("run", str(book), "--headless", "--data-dir", str(tmp_path / "d"), "-o", str(tmp_path / "o.wav"))
+    assert run.returncode == 0, run.stderr
+    lines = run.stderr.splitlines()
+    assert lines[1].startswith("text: 30 of the book's 118 characters read (25.4%")
+    assert lines[2].startswith("warning: 74.6% of the book's text (88 characters) is left out for no known reason")

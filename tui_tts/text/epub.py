@@ -146,7 +146,7 @@ def _spine_documents(book: Any, tally: _Tally) -> list[tuple[str, MarkupText]]:
 
 def _metadata(book: Any, key: str) -> str:
     values = book.get_metadata("DC", key)
-    return str(values[0][0]).strip() if values else ""
+    return str(values[0][0] or "").strip() if values else ""  # an empty <dc:creator/> is None, not "None"
 
 
 def _toc_starts(book: Any) -> dict[tuple[str, str | None], str | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -16,6 +17,9 @@ NOTE_TYPES = {"footnote", "footnotes", "endnote", "endnotes", "rearnote", "rearn
 NOTE_ROLES = {"doc-noteref", "doc-footnote", "doc-endnote", "doc-endnotes", "doc-backlink"}
 NOTE_MARK = re.compile(r"^\s*[\[(]?\s*(\d{1,3}|[*†‡§]|[ivxlc]{1,5})\s*[\])]?\s*$", re.IGNORECASE)
 _STARTS_BLOCK = [*BLOCKS, SVG_TEXT]
+_RAW_UNSEEN = re.compile(r"<!--.*?-->|<!\[CDATA\[|\]\]>|<\?.*?\?>|<!DOCTYPE[^>]*>|<(" + "|".join(UNSEEN) +
+                         r")\b[^>]*?(?:/>|>.*?</\1\s*>)", re.S | re.I)  # fmt: skip
+_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass
@@ -34,6 +38,13 @@ def visible_chars(text: str) -> int:
     return len("".join(text.split()))
 
 
+def raw_visible_chars(content: bytes) -> int:
+    """The document's visible text counted without a parser (tags cut out, entities decoded): the yardstick the
+    reading is held to, so that whatever the parsing loses shows as an unexplained loss."""
+    text = content.decode("utf-8", errors="replace")
+    return visible_chars(html.unescape(_TAG.sub(" ", _RAW_UNSEEN.sub(" ", text))))
+
+
 def markup_text(content: bytes) -> MarkupText:
     """Parse with Python's own HTML parser: libxml2's drops everything after 256 levels of nesting."""
     from bs4 import BeautifulSoup
@@ -48,7 +59,7 @@ def markup_text(content: bytes) -> MarkupText:
     for line_break in soup.find_all("br"):
         line_break.replace_with(NavigableString(" "))
     body = soup.body or soup
-    result = MarkupText(total=visible_chars(body.get_text()), pictures=len(body.find_all(["img", "image"])))
+    result = MarkupText(total=raw_visible_chars(content), pictures=len(body.find_all(["img", "image"])))
     for tag in body.find_all("nav"):
         if not tag.decomposed:
             result.navigation += visible_chars(tag.get_text())
