@@ -44,12 +44,14 @@ class _Tally:
     navigation: int = 0
     notes: int = 0
     front_matter: int = 0
+    ruby: int = 0
     pictures: int = 0
 
     def add(self, document: MarkupText) -> None:
         self.total += document.total
         self.navigation += document.navigation
         self.notes += document.notes
+        self.ruby += document.ruby
         if document.total == 0:  # a picture, a drawing, a blank page
             self.pictures += 1
 
@@ -119,7 +121,8 @@ def _size(chapter: _Chapter) -> int:
 
 
 def _left_out(tally: _Tally) -> tuple[tuple[str, int], ...]:
-    parts = [("front matter", tally.front_matter), ("notes", tally.notes), ("navigation", tally.navigation)]
+    parts = [("front matter", tally.front_matter), ("notes", tally.notes), ("navigation", tally.navigation),
+             ("ruby readings", tally.ruby)]  # fmt: skip
     return tuple((reason, size) for reason, size in parts if size)
 
 

@@ -30,6 +30,7 @@ class MarkupText:
     total: int = 0  # visible characters (whitespace not counted) in the document's body
     navigation: int = 0  # inside <nav>
     notes: int = 0  # footnotes, endnotes and note markers
+    ruby: int = 0  # ruby readings (<rt>, <rp>): furigana over the words that are read, never read twice
     pictures: int = 0  # <img> and SVG <image> elements
 
 
@@ -68,6 +69,8 @@ def markup_text(content: bytes) -> MarkupText:
         if isinstance(tag, Tag) and not tag.decomposed and _is_note(tag):
             result.notes += visible_chars(tag.get_text())
             tag.decompose()
+    for tag in body.find_all(["rt", "rp"]):
+        result.ruby += visible_chars("".join(str(s) for s in tag.descendants if isinstance(s, NavigableString)))
     result.blocks = _Walker().walk(body)
     return result
 
