@@ -21,6 +21,8 @@ from tui_tts.text.plain import CHAPTER, LEVEL_ABOVE, split_chapters
 
 MARGIN = 0.12  # headers and footers live in the top and bottom 12% of a page
 PAGE_NUMBER = re.compile(r"^(?:page\s+)?[-–—\s]*(?:\d{1,4}|[ivxlcdm]{1,7})[-–—\s]*(?:(?:of|/)\s*\d{1,4})?$", re.I)
+_PAGE_AT_END = re.compile(r"(?:^|\s)(\d{1,4})$")
+_PAGE_AT_START = re.compile(r"^(\d{1,4})\s")
 _SENTENCE_END = tuple(".!?:\"'”’)»")
 
 
@@ -143,20 +145,25 @@ def _remove_running_lines(pages: list[list[_Line]], heights: list[float], bottom
         height, bottom = heights[line.page], bottoms[line.page]
         if bottom + height * MARGIN < line.y < bottom + height * (1 - MARGIN):
             return None
-        text = " ".join(line.text.lower().split())
-        numbers = re.findall(r"\d+", text)
-        if numbers and not (CHAPTER.match(line.text) or LEVEL_ABOVE.match(line.text)):
-            text = re.sub(r"\d+", "#", text) + f" {int(numbers[-1]) - line.page}"
-        return round(line.y / 4), text
+        text = " ".join(line.text.split())
+        heading = CHAPTER.match(text) or LEVEL_ABOVE.match(text)
+        if heading and not heading.group("rest"):
+            return round(line.y / 4), text  # "Chapter 2" alone: its number is the chapter's, not the page's
+        number = _PAGE_AT_END.search(text) or _PAGE_AT_START.search(text)
+        if number:
+            offset = int(number.group(1)) - line.page
+            text = f"{text[: number.start(1)]}#{text[number.end(1) :]} {offset}"  # "#" marks a page number
+        return round(line.y / 4), text.lower()
 
     seen = Counter(k for lines in pages for k in {key(line) for line in lines} if k is not None)
-    needed = max(2, math.ceil(0.4 * len(pages)))
+    needed = min(3, len(pages))  # a page number running with the pages needs only 2 (a chapter's own header)
     removed = 0
     for lines in pages:
         keep = []
         for line in lines:
             k = key(line)
-            if k is not None and (seen[k] >= needed or PAGE_NUMBER.match(line.text.strip())):
+            repeated = k is not None and seen[k] >= (2 if "#" in k[1] else needed)
+            if repeated or (k is not None and PAGE_NUMBER.match(line.text.strip())):
                 removed += visible_chars(line.text)
             else:
                 keep.append(line)
