@@ -190,3 +190,22 @@ def test_a_run_starts_by_saying_how_much_of_the_book_is_read(tmp_path: Path) -> 
     lines = run.stderr.splitlines()
     assert lines[1].startswith("text: 30 of the book's 118 characters read (25.4%")
     assert lines[2].startswith("warning: 74.6% of the book's text (88 characters) is left out for no known reason")
+
+
+async def test_the_dashboard_log_shows_the_coverage_and_the_warning(tmp_path: Path) -> None:
+    from tests.test_dashboard import log_text
+    from tui_tts.run.request import RunRequest
+    from tui_tts.run.session import open_session
+    from tui_tts.ui.app import DashboardApp
+    from tui_tts.ui.dashboard import show_text_notes
+
+    request = RunRequest(input=lossy_book(tmp_path / "lossy.epub"), output=tmp_path / "o.wav",
+                         data_dir=str(tmp_path / "data"))  # fmt: skip
+    async with open_session(request) as session:
+        app = DashboardApp(session, autostart=False, clock_text="12:00:00")
+        show_text_notes(session)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await pilot.pause(0.1)
+            log = log_text(app)
+    assert "text: 30 of the book's 118 characters read (25.4%" in log
+    assert "74.6% of the book's text (88 characters) is left out" in log  # in the warning colour
