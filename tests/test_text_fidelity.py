@@ -101,7 +101,7 @@ def test_svg_text_is_read_in_reading_order(tmp_path: Path) -> None:
 
 
 def test_deep_nesting_and_text_outside_blocks(tmp_path: Path) -> None:
-    deep = "<div>" * 300 + "Bare text in the deepest div.<p>A paragraph down there.</p>" + "</div>" * 300
+    deep = "<div>" * 5000 + "Bare text in the deepest div.<p>A paragraph down there.</p>" + "</div>" * 5000
     body = f"<h1>Deep</h1>Text straight in the body.<p>Before.</p>{deep}<span>After, in a span.</span>"
     document = load_document(write_epub(tmp_path / "deep.epub", "Deep", [Doc("deep.xhtml", xhtml(body))],
                                         nav([("deep.xhtml", "Deep", [])])))  # fmt: skip

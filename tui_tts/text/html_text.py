@@ -54,21 +54,18 @@ def markup_text(content: bytes) -> MarkupText:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         soup = BeautifulSoup(content, "html.parser")
-    for tag in soup.find_all(UNSEEN):
-        if not tag.decomposed:
-            tag.decompose()
+    for tag in _outermost(soup.find_all(UNSEEN)):
+        tag.decompose()
     for line_break in soup.find_all("br"):
         line_break.replace_with(NavigableString(" "))
     body = soup.body or soup
     result = MarkupText(total=raw_visible_chars(content), pictures=len(body.find_all(["img", "image"])))
-    for tag in body.find_all("nav"):
-        if not tag.decomposed:
-            result.navigation += visible_chars(tag.get_text())
-            tag.decompose()
-    for tag in body.find_all(True):
-        if isinstance(tag, Tag) and not tag.decomposed and _is_note(tag):
-            result.notes += visible_chars(tag.get_text())
-            tag.decompose()
+    for tag in _outermost(body.find_all("nav")):
+        result.navigation += visible_chars(tag.get_text())
+        tag.decompose()
+    for tag in _outermost([tag for tag in body.find_all(True) if isinstance(tag, Tag) and _is_note(tag)]):
+        result.notes += visible_chars(tag.get_text())
+        tag.decompose()
     for tag in body.find_all(["rt", "rp"]):
         result.ruby += visible_chars("".join(str(s) for s in tag.descendants if isinstance(s, NavigableString)))
     result.blocks = _Walker().walk(body)
@@ -76,39 +73,62 @@ def markup_text(content: bytes) -> MarkupText:
 
 
 class _Walker:
-    """Leaf blocks are read whole; text between blocks (inline runs straight in <body> or a <div>) is a paragraph."""
+    """Leaf blocks are read whole; text between blocks (inline runs straight in <body> or a <div>) is a paragraph.
+
+    Iterative, with the elements that hold a block found in one pass: any depth of nesting, linear time."""
 
     def __init__(self) -> None:
         self.blocks: list[tuple[str, set[str]]] = []
         self.pending: set[str] = set()
         self.run: list[str] = []
         self.run_ids: set[str] = set()
+        self.holds_block: set[int] = set()  # id() of every element with a block inside
 
     def walk(self, root: Any) -> list[tuple[str, set[str]]]:
-        self.visit(root)
-        self.flush()
-        return self.blocks
-
-    def visit(self, node: Any) -> None:
         from bs4.element import NavigableString, PreformattedString, Tag
 
-        if node.get("id"):
-            self.pending.add(str(node["id"]))
-        if _is_leaf(node):
-            self.flush()
-            self.emit(" ".join(node.get_text(" ").split()), {str(t["id"]) for t in node.find_all(id=True)})
-            return
-        for child in node.children:
-            if isinstance(child, Tag):
-                if _is_leaf(child) or child.find(_STARTS_BLOCK) is not None:
+        for tag in root.find_all(_STARTS_BLOCK):
+            parent = tag.parent
+            while parent is not None and id(parent) not in self.holds_block:
+                self.holds_block.add(id(parent))
+                parent = parent.parent
+        if self.is_leaf(root):
+            self.leaf(root)
+            return self.blocks
+        self.enter(root)
+        stack = [iter(list(root.children))]
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                stack.pop()
+                self.flush()
+            elif isinstance(child, Tag):
+                if self.is_leaf(child):
                     self.flush()
-                    self.visit(child)
+                    self.enter(child)
+                    self.leaf(child)
+                elif id(child) in self.holds_block:
+                    self.flush()
+                    self.enter(child)
+                    stack.append(iter(list(child.children)))
                 else:
                     self.run.append(child.get_text())
-                    self.run_ids.update(str(t["id"]) for t in [child, *child.find_all(id=True)] if t.get("id"))
+                    self.run_ids.update(_ids(child), [str(child["id"])] if child.get("id") else [])
             elif isinstance(child, NavigableString) and not isinstance(child, PreformattedString):
                 self.run.append(str(child))
-        self.flush()
+        return self.blocks
+
+    def is_leaf(self, node: Any) -> bool:
+        if node.name in LEAF_BLOCKS or node.name == SVG_TEXT:
+            return True
+        return node.name in BLOCKS and id(node) not in self.holds_block
+
+    def enter(self, node: Any) -> None:
+        if node.get("id"):
+            self.pending.add(str(node["id"]))
+
+    def leaf(self, node: Any) -> None:
+        self.emit(" ".join(node.get_text(" ").split()), _ids(node))
 
     def flush(self) -> None:
         text = " ".join("".join(self.run).split())
@@ -123,10 +143,17 @@ class _Walker:
             self.pending.update(inner)
 
 
-def _is_leaf(node: Any) -> bool:
-    if node.name in LEAF_BLOCKS or node.name == SVG_TEXT:
-        return True
-    return node.name in BLOCKS and node.find(_STARTS_BLOCK) is None
+def _outermost(tags: list[Any]) -> list[Any]:
+    """The tags not inside another of them (bs4's `decomposed` searches the whole subtree: never ask it)."""
+    chosen = {id(tag) for tag in tags}
+    return [tag for tag in tags if not any(id(parent) in chosen for parent in tag.parents)]
+
+
+def _ids(node: Any) -> set[str]:
+    """The ids of every element inside this one (its own is taken when it is entered)."""
+    from bs4.element import Tag
+
+    return {str(t["id"]) for t in node.descendants if isinstance(t, Tag) and t.get("id")}
 
 
 def _is_note(tag: Any) -> bool:
