@@ -87,6 +87,13 @@ def test_a_text_pdf_reads_as_its_book(tmp_path: Path) -> None:
     assert coverage is not None and coverage.unexplained / coverage.total < 0.02
     removed = sum(len("".join(text.split())) for text in FURNITURE)
     assert coverage.left_out == (("running headers, footers and page numbers", removed),)
+    assert coverage.pictures == 0
+
+
+def test_a_page_without_text_is_counted(tmp_path: Path) -> None:
+    pages, outline = lay_out(CHAPTERS[:1])
+    document = load_document(write_pdf(tmp_path / "mixed.pdf", [*pages, []], tuple(outline)))
+    assert document.coverage is not None and document.coverage.pictures == 1
 
 
 def test_without_an_outline_the_heading_lines_make_the_chapters(tmp_path: Path) -> None:

@@ -64,6 +64,7 @@ def load_pdf(data: bytes, name: str, detect_chapters: bool = True) -> Document:
     if total == 0:
         raise InputError(f"{name}: this PDF has no text layer (a scan?); tui-tts reads text PDFs: run it through "
                          "OCR first (e.g. ocrmypdf)")  # fmt: skip
+    blank = sum(1 for lines in pages if not lines)  # scanned or picture pages: nothing to read on them
     heights = [float(page.mediabox.height) for page in reader.pages]
     bottoms = [float(page.mediabox.bottom) for page in reader.pages]
     removed = _remove_running_lines(pages, heights, bottoms)
@@ -80,7 +81,7 @@ def load_pdf(data: bytes, name: str, detect_chapters: bool = True) -> Document:
     sections = tuple(Section(heading, "\n\n".join(texts)) for heading, texts in chapters if texts)
     read = sum(visible_chars(section.text) for section in sections)
     left_out = (("running headers, footers and page numbers", removed),) if removed else ()
-    return Document(title, sections, author=author, coverage=TextCoverage(total, read, left_out))
+    return Document(title, sections, author=author, coverage=TextCoverage(total, read, left_out, blank))
 
 
 def _reader(data: bytes, name: str) -> Any:
