@@ -20,6 +20,9 @@ _STARTS_BLOCK = [*BLOCKS, SVG_TEXT]
 _RAW_UNSEEN = re.compile(r"<!--.*?-->|<!\[CDATA\[|\]\]>|<\?.*?\?>|<!DOCTYPE[^>]*>|<(" + "|".join(UNSEEN) +
                          r")\b[^>]*?(?:/>|>.*?</\1\s*>)", re.S | re.I)  # fmt: skip
 _TAG = re.compile(r"<[^>]*>")
+_UNSEEN_SET = set(UNSEEN)
+_BLOCK_SET = set(_STARTS_BLOCK)
+_KINDS = {"br": "br", "img": "picture", "image": "picture", "nav": "nav", "rt": "ruby", "rp": "ruby"}
 
 
 @dataclass
@@ -49,27 +52,62 @@ def raw_visible_chars(content: bytes) -> int:
 def markup_text(content: bytes) -> MarkupText:
     """Parse with Python's own HTML parser: libxml2's drops everything after 256 levels of nesting."""
     from bs4 import BeautifulSoup
-    from bs4.element import NavigableString, Tag
+    from bs4.element import NavigableString
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         soup = BeautifulSoup(content, "html.parser")
-    for tag in _outermost(soup.find_all(UNSEEN)):
+    found = _sorted_tags(soup)
+    for tag in found["unseen"]:
         tag.decompose()
-    for line_break in soup.find_all("br"):
+    for line_break in found["br"]:
         line_break.replace_with(NavigableString(" "))
     body = soup.body or soup
-    result = MarkupText(total=raw_visible_chars(content), pictures=len(body.find_all(["img", "image"])))
-    for tag in _outermost(body.find_all("nav")):
+    result = MarkupText(total=raw_visible_chars(content), pictures=len(found["picture"]))
+    for tag in found["nav"]:
         result.navigation += visible_chars(tag.get_text())
         tag.decompose()
-    for tag in _outermost([tag for tag in body.find_all(True) if isinstance(tag, Tag) and _is_note(tag)]):
+    for tag in found["note"]:
         result.notes += visible_chars(tag.get_text())
         tag.decompose()
-    for tag in body.find_all(["rt", "rp"]):
+    for tag in found["ruby"]:
         result.ruby += visible_chars("".join(str(s) for s in tag.descendants if isinstance(s, NavigableString)))
-    result.blocks = _Walker().walk(body)
+    result.blocks = _Walker().walk(body, found["block"])
     return result
+
+
+def _sorted_tags(soup: Any) -> dict[str, list[Any]]:
+    """One pass over the tree (bs4's find_all is slow on big books): the tags each later step needs, by kind.
+
+    Nothing inside an unseen element (<head>, <script>, ...) is listed, nor anything inside a <nav> or a note (they
+    go whole, so only the outermost are listed)."""
+    from bs4.element import Tag
+
+    found: dict[str, list[Any]] = {kind: [] for kind in ("unseen", "br", "picture", "nav", "note", "ruby", "block")}
+    stack: list[tuple[Any, bool]] = [(iter(list(soup.children)), False)]
+    while stack:
+        children, set_aside = stack[-1]
+        node = next(children, None)
+        if node is None:
+            stack.pop()
+            continue
+        if not isinstance(node, Tag):
+            continue
+        name = node.name
+        if name in _UNSEEN_SET:
+            found["unseen"].append(node)
+            continue
+        kind = _KINDS.get(name)
+        if kind in ("br", "picture") or (kind and not set_aside):
+            found[kind].append(node)
+        inside = set_aside or kind == "nav"
+        if not inside and _is_note(node):
+            found["note"].append(node)
+            inside = True
+        if name in _BLOCK_SET and not inside:
+            found["block"].append(node)
+        stack.append((iter(list(node.children)), inside))
+    return found
 
 
 class _Walker:
@@ -84,10 +122,11 @@ class _Walker:
         self.run_ids: set[str] = set()
         self.holds_block: set[int] = set()  # id() of every element with a block inside
 
-    def walk(self, root: Any) -> list[tuple[str, set[str]]]:
+    def walk(self, root: Any, blocks: list[Any]) -> list[tuple[str, set[str]]]:
+        """`blocks`: every block element under root (those removed since mark only their old containers)."""
         from bs4.element import NavigableString, PreformattedString, Tag
 
-        for tag in root.find_all(_STARTS_BLOCK):
+        for tag in blocks:
             parent = tag.parent
             while parent is not None and id(parent) not in self.holds_block:
                 self.holds_block.add(id(parent))
@@ -141,12 +180,6 @@ class _Walker:
             self.pending = set()
         else:
             self.pending.update(inner)
-
-
-def _outermost(tags: list[Any]) -> list[Any]:
-    """The tags not inside another of them (bs4's `decomposed` searches the whole subtree: never ask it)."""
-    chosen = {id(tag) for tag in tags}
-    return [tag for tag in tags if not any(id(parent) in chosen for parent in tag.parents)]
 
 
 def _ids(node: Any) -> set[str]:
