@@ -69,6 +69,8 @@ def load_pdf(data: bytes, name: str, detect_chapters: bool = True) -> Document:
     bottoms = [float(page.mediabox.bottom) for page in reader.pages]
     removed = _remove_running_lines(pages, heights, bottoms)
     paragraphs = _paragraphs([line for lines in pages for line in lines])
+    kept = sum(visible_chars(line.text) for lines in pages for line in lines)
+    joined = kept - sum(visible_chars(paragraph.text) for paragraph in paragraphs)  # the hyphens of split words
     meta = reader.metadata or {}
     title = " ".join(str(meta.get("/Title") or "").split()) or PurePosixPath(name).stem
     author = " ".join(str(meta.get("/Author") or "").split())
@@ -80,7 +82,8 @@ def load_pdf(data: bytes, name: str, detect_chapters: bool = True) -> Document:
             chapters = _big_headings(paragraphs, title) or chapters
     sections = tuple(Section(heading, "\n\n".join(texts)) for heading, texts in chapters if texts)
     read = sum(visible_chars(section.text) for section in sections)
-    left_out = (("running headers, footers and page numbers", removed),) if removed else ()
+    parts = [("running headers, footers and page numbers", removed), ("hyphens of words split at line ends", joined)]
+    left_out = tuple((reason, size) for reason, size in parts if size)
     return Document(title, sections, author=author, coverage=TextCoverage(total, read, left_out, blank))
 
 
