@@ -111,6 +111,11 @@ def test_a_scanned_pdf_is_one_clear_error(tmp_path: Path) -> None:
     path = write_pdf(tmp_path / "scan.pdf", [[], []])
     with pytest.raises(InputError, match="has no text layer"):
         load_document(path)
+
+
+@pytest.mark.slow
+def test_a_scanned_pdf_stops_the_command_in_one_line(tmp_path: Path) -> None:
+    path = write_pdf(tmp_path / "scan.pdf", [[], []])
     result = tui_tts("run", str(path), "--data-dir", str(tmp_path / "d"))
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0 and "OCR" in result.stderr
@@ -123,6 +128,7 @@ def test_a_broken_pdf_is_one_clear_error(tmp_path: Path) -> None:
         load_document(path)
 
 
+@pytest.mark.slow
 def test_list_chapters_of_a_pdf(tmp_path: Path) -> None:
     pages, outline = lay_out(CHAPTERS)
     path = write_pdf(tmp_path / "book.pdf", pages, tuple(outline), title="The Test Book")

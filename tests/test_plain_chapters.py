@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.test_cli import tui_tts
 from tui_tts.text.loading import load_document
 
@@ -129,6 +131,7 @@ def test_the_bundled_sample_stays_one_block(tmp_path: Path) -> None:
     assert document.coverage is not None and document.coverage.read == document.coverage.total
 
 
+@pytest.mark.slow
 def test_list_chapters_shows_what_was_found_and_the_coverage(tmp_path: Path) -> None:
     path = tmp_path / "pg2701.txt"
     path.write_text(GUTENBERG, encoding="utf-8")

@@ -168,6 +168,7 @@ def lossy_book(path: Path) -> Path:
     return write_epub(path, "Lossy", [Doc("one.xhtml", page)], nav([("one.xhtml", "One", [])]))
 
 
+@pytest.mark.slow
 def test_an_unexplained_loss_is_shown_and_strict_text_stops_the_run(tmp_path: Path) -> None:
     book = lossy_book(tmp_path / "lossy.epub")
     listing = tui_tts("run", str(book), "--list-chapters")
