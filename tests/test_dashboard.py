@@ -14,17 +14,16 @@ from textual.pilot import Pilot
 from textual.widgets import RichLog
 
 from tui_tts.audio.ffmpeg import find_ffmpeg
-from tui_tts.config import load_settings
 from tui_tts.emulator import Emulator, EmulatorConfig, running_emulator
 from tui_tts.engines.local import LocalEngine
+from tui_tts.engines.registry import load_settings
 from tui_tts.events import ChunkFailed, ChunkRetryScheduled, ChunkStarted, ChunkSucceeded, EventBus, LimitChanged
 from tui_tts.models import Document, Section
 from tui_tts.run.progress import RunStats
 from tui_tts.run.request import RunRequest
 from tui_tts.run.runner import RunController, RunPlan
 from tui_tts.run.session import Session, open_session
-from tui_tts.store import Store
-from tui_tts.store.runs import RunRecord
+from tui_tts.store import RunRecord, Store
 from tui_tts.text.chunking import chunk_document
 from tui_tts.ui.app import DashboardApp
 from tui_tts.ui.chunk_grid import ChunkGrid

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui_tts import __version__
 from tui_tts.audio.formats import FORMAT_NAMES, known_extensions
+from tui_tts.engines.registry import engine_names
 from tui_tts.errors import EXIT_INTERRUPTED, EXIT_USAGE, UserError
 from tui_tts.store import StoreError
 
@@ -52,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", help="output file; its extension picks the format: "
                      f"{known_extensions()} (default: next to the input)")  # fmt: skip
     add_common(run)
-    run.add_argument("--engine", choices=["local", "runpod", "openai"], help="which text-to-speech backend to use")
+    run.add_argument("--engine", choices=engine_names(), help="which text-to-speech backend to use")
     run.add_argument("--concurrency", type=_positive_int, metavar="N", help="how many chunks at once")
     run.add_argument("--sequential", action="store_true", help="one chunk at a time")
     run.add_argument("--max-chars", type=_positive_int, metavar="N", help="longest chunk, in characters")

@@ -17,16 +17,16 @@ from tui_tts.audio.formats import FORMATS, format_of
 from tui_tts.commands.interrupts import interruptible
 from tui_tts.commands.overrides import assembly_overrides, with_book_flags
 from tui_tts.commands.prune import folder_bytes, megabytes, run_folder
-from tui_tts.config import Settings, data_dir_for, load_settings
+from tui_tts.config import Settings, data_dir_for
+from tui_tts.engines.registry import load_settings
 from tui_tts.errors import EXIT_INTERRUPTED, EXIT_OK, UserError
 from tui_tts.models import Document
 from tui_tts.run.progress import format_duration
 from tui_tts.run.request import resolve_run
 from tui_tts.run.runner import DATABASE_NAME
-from tui_tts.store import Store
+from tui_tts.store import RunRecord, Store
 from tui_tts.store.ownership import acquire as acquire_run
 from tui_tts.store.ownership import creation_lock, with_live_state
-from tui_tts.store.runs import RunRecord, list_runs, load_chunks, run_settings
 
 
 @asynccontextmanager
@@ -45,7 +45,7 @@ async def runs_command(args: argparse.Namespace) -> int:
     rows = []
     if (data_dir / DATABASE_NAME).exists():
         async with Store(data_dir / DATABASE_NAME) as store:
-            rows = await list_runs(store)
+            rows = await store.runs.listing()
     listing = [{**_run_summary(with_live_state(data_dir, run), counts),
                 "size_bytes": folder_bytes(run_folder(data_dir, run.id))} for run, counts in rows]  # fmt: skip
     if args.json:
@@ -76,16 +76,10 @@ def _run_summary(run: RunRecord, counts: dict[str, int]) -> dict[str, Any]:
 async def show_command(args: argparse.Namespace) -> int:
     async with opened_store(args) as (_settings, data_dir, store):
         run = with_live_state(data_dir, await resolve_run(store, args.run))
-        records = await load_chunks(store, run.id)
-        totals = await store.fetchone(
-            "SELECT SUM(cost) AS spend, SUM(duration) AS audio, SUM(submissions) AS submissions, "
-            "SUM(attempts) AS attempts, AVG(elapsed) AS mean_elapsed, MIN(started_at) AS first, "
-            "MAX(finished_at) AS last, SUM(execution_ms) AS execution_ms FROM chunks WHERE run_id=?", (run.id,),
-        )  # fmt: skip
-        settings = await run_settings(store, run.id)
-        stats_row = await store.fetchone("SELECT stats_json FROM runs WHERE id=?", (run.id,))
-    assert totals is not None
-    execution = json.loads(stats_row["stats_json"]) if stats_row and stats_row["stats_json"] else {}
+        records = await store.chunks.load(run.id)
+        totals = await store.chunks.totals(run.id)
+        settings = await store.runs.settings(run.id)
+        execution = await store.runs.last_stats(run.id)
     states: dict[str, int] = {}
     for record in records:
         states[record.state] = states.get(record.state, 0) + 1
@@ -94,11 +88,12 @@ async def show_command(args: argparse.Namespace) -> int:
     chars = sum(len(r.chunk.text) for r in records)
     report = {
         **_run_summary(run, states), "chunks_by_state": states, "characters": chars, "settings": settings,
-        "audio_seconds": round(totals["audio"] or 0.0, 2), "spend": round(totals["spend"] or 0.0, 6),
-        "submissions": totals["submissions"] or 0, "attempts": totals["attempts"] or 0,
-        "mean_chunk_seconds": round(totals["mean_elapsed"] or 0.0, 3),
-        "execution_seconds": round((totals["execution_ms"] or 0) / 1000, 2),
-        "synthesis_wall_seconds": round((totals["last"] or 0) - (totals["first"] or 0), 2) if totals["first"] else 0,
+        "audio_seconds": round(totals.audio_seconds, 2), "spend": round(totals.spend, 6),
+        "submissions": totals.submissions, "attempts": totals.attempts,
+        "mean_chunk_seconds": round(totals.mean_elapsed, 3),
+        "execution_seconds": round(totals.execution_ms / 1000, 2),
+        "synthesis_wall_seconds": round((totals.last_finished or 0) - totals.first_started, 2)
+        if totals.first_started else 0,
         "output_duration": run.output_duration, "last_execution": execution, "failures": failures,
     }  # fmt: skip
     if args.json:
@@ -137,7 +132,7 @@ async def stitch_command(args: argparse.Namespace) -> int:
             raise UserError(f"the output {output} has no extension, so no format: add one")
         check_output_path(output, Path(run.input_path))
         ffmpeg = find_ffmpeg(settings.output.ffmpeg)
-        records = await load_chunks(store, run.id)
+        records = await store.chunks.load(run.id)
         document = None
         if FORMATS[format_name].chapters:  # title, author and cover come from the book itself, when it is still there
             from tui_tts.text.loading import load_document
@@ -182,7 +177,7 @@ async def rm_command(args: argparse.Namespace) -> int:
                 if answer.strip().lower() not in {"y", "yes"}:
                     print("kept")
                     return EXIT_OK
-            store.write("DELETE FROM runs WHERE id=?", (run.id,))
+            store.runs.delete(run.id)
             await store.flush()
             shutil.rmtree(folder, ignore_errors=True)
         finally:

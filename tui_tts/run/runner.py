@@ -21,27 +21,17 @@ from tui_tts.engines.base import Engine
 from tui_tts.engines.breaker import EndpointBreaker
 from tui_tts.errors import InputError, RunAborted
 from tui_tts.events import ChunkJobSubmitted, EventBus
-from tui_tts.models import Chunk, ChunkState, Document
+from tui_tts.models import AudioFacts, Chunk, ChunkDetails, ChunkState, Document
 from tui_tts.run.assemble import stitch_run
 from tui_tts.run.chunk_files import audio_on_disk
 from tui_tts.run.chunk_files import write_atomically as _write_atomically
 from tui_tts.run.job_journal import journal_path, read_jobs, record_job
 from tui_tts.run.limits import ConcurrencyLimit
 from tui_tts.run.scheduler import ChunkOutcome, Scheduler
-from tui_tts.store import Store, StoreError
+from tui_tts.store import ChunkRecord, RunRecord, Store, StoreError
 from tui_tts.store.ownership import RunOwnership, creation_lock
 from tui_tts.store.ownership import acquire as acquire_run
 from tui_tts.store.recorder import EventRecorder
-from tui_tts.store.runs import (
-    ChunkRecord,
-    RunRecord,
-    create_run,
-    find_run,
-    get_run,
-    latest_settings_for_input,
-    load_chunks,
-    update_run,
-)
 from tui_tts.text.chunking import chunk_document
 
 DATABASE_NAME = "tui-tts.db"
@@ -76,13 +66,10 @@ class RunOutcome:
 
 
 def audio_settings(settings: Settings) -> dict[str, object]:
-    """The settings that change the audio. Two runs differing only elsewhere (concurrency, output) share chunks."""
-    engine_section = getattr(settings, settings.engine).model_dump()
-    for key in ("api_key_env", "request_timeout", "cost_per_second", "poll_initial", "poll_max", "mode",
-                "runsync_wait_ms", "job_deadline", "backend", "realtime_factor",
-                "cost_per_million_characters"):  # fmt: skip
-        engine_section.pop(key, None)
-    return {"engine": settings.engine, "max_chars": settings.run.max_chars, settings.engine: engine_section}
+    """The settings that change the audio: the engine, the chunk size, and its section's fields not marked SAME_AUDIO.
+    Two runs differing only elsewhere (concurrency, output, a timeout, a key) share chunks."""
+    section = settings.engine_section().audio_identity()
+    return {"engine": settings.engine, "max_chars": settings.run.max_chars, settings.engine: section}
 
 
 def run_identity(input_bytes: bytes, settings: Settings, variant: dict[str, object] | None = None) -> tuple[str, str]:
@@ -155,10 +142,9 @@ class RunController:
             retry_base_delay=settings.run.retry_base_delay,
             retry_max_delay=settings.run.retry_max_delay,
             breaker=EndpointBreaker(settings.run.outage_patience),
-            explain_wait=getattr(engine, "waiting_summary", None),
+            explain_wait=engine.waiting_summary,
         )
-        if hasattr(engine, "breaker"):  # remote engines report every answered and unanswered request to it
-            setattr(engine, "breaker", self.scheduler.breaker)  # noqa: B010 (not part of the Engine protocol)
+        engine.breaker = self.scheduler.breaker  # remote engines report every answered and unanswered request to it
         self._recorder: EventRecorder | None = None
         self._resume_jobs: dict[int, str] = {}
         self._interrupted = False
@@ -170,6 +156,11 @@ class RunController:
         """Give up ownership of the run (the session does this when it closes)."""
         if self.ownership is not None:
             self.ownership.release()
+
+    @property
+    def store_failure(self) -> StoreError | None:
+        """The database write failure that stopped the store's writer, if one did (nothing later is saved)."""
+        return self.store.failure
 
     @property
     def chunk_dir(self) -> Path:
@@ -199,11 +190,11 @@ class RunController:
         input_hash, run_key = run_identity(input_bytes, self.settings, variant)
         async with creation_lock(self.data_dir):  # two processes starting at once find one run, and one owner
             if run_id is not None:
-                existing = await get_run(self.store, run_id)
+                existing = await self.store.runs.get(run_id)
                 if existing is None:
                     raise InputError(f"no run {run_id!r}")
             else:
-                existing = None if fresh else await find_run(self.store, run_key)
+                existing = None if fresh else await self.store.runs.find(run_key)
             if existing is None:
                 chunks = chunk_document(document, self.settings.run.max_chars)
                 if not chunks:
@@ -218,26 +209,25 @@ class RunController:
                 self.ownership = acquire_run(self.data_dir, run.id)  # owned before anyone can find it
                 identity = {**audio_settings(self.settings), **variant}
                 settings_json = json.dumps(identity, sort_keys=True)
-                previous = None if fresh else await latest_settings_for_input(self.store, input_hash)
+                previous = None if fresh else await self.store.runs.latest_settings_for_input(input_hash)
                 changed = settings_changes(json.loads(previous[1]), identity) if previous else []
-                await create_run(self.store, run, settings_json, document, chunks)
+                await self.store.runs.create(run, settings_json, document, chunks)
                 self.plan = RunPlan(run, chunks, list(chunks), {}, {}, False, 0, 0, tuple(changed))
             else:
                 self.ownership = acquire_run(self.data_dir, existing.id)  # or refuse: another process runs it
         if existing is not None and existing.state == "done" and not self.chunk_dir_for(existing.id).is_dir():
             # Finished, and its chunk audio removed once the output was verified: nothing to redo or to join again.
-            chunks = [record.chunk for record in await load_chunks(self.store, existing.id)]
+            chunks = [record.chunk for record in await self.store.chunks.load(existing.id)]
             self.plan = RunPlan(existing, chunks, [], {}, {}, True, len(chunks), 0, chunks_removed=True)
         elif existing is not None:
-            update_run(self.store, existing.id, output_path=str(output.resolve()),
-                       output_format=self.settings.output.format, state="active")  # fmt: skip
+            self.store.runs.reopen(existing.id, str(output.resolve()), self.settings.output.format)
             run = dataclasses.replace(
                 existing, output_path=str(output.resolve()), output_format=self.settings.output.format
             )
-            self.plan = await self._reconcile(run, await load_chunks(self.store, existing.id))
+            self.plan = await self._reconcile(run, await self.store.chunks.load(existing.id))
         plan = self.plan
         assert plan is not None
-        self._recorder = EventRecorder(self.store, plan.run.id)
+        self._recorder = self.store.recorder(plan.run.id)
         self.bus.subscribe(self._recorder)
         self._resume_jobs = dict(plan.resume_jobs)
         return plan
@@ -251,15 +241,14 @@ class RunController:
         todo: list[Chunk] = []
         attempts: dict[int, int] = {}
         resume_jobs: dict[int, str] = {}
-        adopted: list[tuple[object, ...]] = []
+        adopted: list[tuple[int, str, AudioFacts]] = []
         journal = read_jobs(journal_path(self.data_dir / "runs" / run.id))  # newer than the database, if anything
         for record in records:
             audio = found.get(record.chunk.index)
             if audio is not None:
                 path, facts = audio
                 if record.state != ChunkState.DONE or record.audio_path != str(path):
-                    adopted.append((str(path), facts.codec, facts.sample_rate, facts.channels, facts.duration, run.id,
-                                    record.chunk.index))  # fmt: skip
+                    adopted.append((record.chunk.index, str(path), facts))
                 continue
             todo.append(record.chunk)
             attempts[record.chunk.index] = 0 if record.state == ChunkState.FAILED else record.attempts
@@ -267,13 +256,9 @@ class RunController:
             job_id = journal.get(record.chunk.index) or record.job_id
             if job_id and record.state != ChunkState.FAILED:
                 resume_jobs[record.chunk.index] = job_id
-        self.store.write_many(
-            "UPDATE chunks SET state='done', audio_path=?, codec=?, sample_rate=?, channels=?, duration=? "
-            "WHERE run_id=? AND idx=?", adopted,
-        )  # fmt: skip
+        self.store.chunks.adopt(run.id, adopted)
         if todo:
-            self.store.write_many("UPDATE chunks SET state='queued' WHERE run_id=? AND idx=?",
-                                  [(run.id, chunk.index) for chunk in todo])  # fmt: skip
+            self.store.chunks.requeue(run.id, [chunk.index for chunk in todo])
         await self.store.flush()
         chunks = [record.chunk for record in records]
         pending = {chunk.index for chunk in todo}
@@ -293,29 +278,29 @@ class RunController:
             await self.scheduler.run(self.plan.todo if first_time else [], self.plan.attempts)
         finally:
             with contextlib.suppress(StoreError):  # a broken store has aborted the run: that is what is said
-                update_run(self.store, self.plan.run.id, stats_json=json.dumps(self.execution_stats(commits_before)))
+                self.store.runs.record_stats(self.plan.run.id, self.execution_stats(commits_before))
                 await self.store.flush()
         if self.scheduler.abort_reason:
             with contextlib.suppress(StoreError):
-                update_run(self.store, self.plan.run.id, state="stopped")
+                self.store.runs.set_state(self.plan.run.id, "stopped")
                 await self.store.flush()
             raise RunAborted(self.scheduler.abort_reason)
         if self._interrupted:
-            update_run(self.store, self.plan.run.id, state="stopped")
+            self.store.runs.set_state(self.plan.run.id, "stopped")
             await self.store.flush()
             outcome.interrupted = True
             outcome.elapsed = time.monotonic() - started
             return outcome
-        records = await load_chunks(self.store, self.plan.run.id)
+        records = await self.store.chunks.load(self.plan.run.id)
         outcome.failed = [r.chunk.index for r in records if r.state == ChunkState.FAILED]
         outcome.pending = [r.chunk.index for r in records if r.state not in (ChunkState.DONE, ChunkState.FAILED)]
         if outcome.failed or outcome.pending:
-            update_run(self.store, self.plan.run.id, state="failed")
+            self.store.runs.set_state(self.plan.run.id, "failed")
         elif stitch_output:
             try:
                 outcome.output = await self.stitch(records)
             except asyncio.CancelledError:  # the person quit during the join: every chunk is kept, join again later
-                update_run(self.store, self.plan.run.id, state="stopped")
+                self.store.runs.set_state(self.plan.run.id, "stopped")
                 await self.store.flush()
                 raise
         await self.store.flush()
@@ -332,7 +317,7 @@ class RunController:
     async def stitch_again(self) -> StitchResult:
         """Join the run's chunks again, as the store has them now (the dashboard's `s`)."""
         assert self.plan is not None
-        return await self.stitch(await load_chunks(self.store, self.plan.run.id))
+        return await self.stitch(await self.store.chunks.load(self.plan.run.id))
 
     def execution_stats(self, commits_before: int = 0) -> dict[str, object]:
         """Counters of this execution: store commits and rows, concurrency, and the engine's requests."""
@@ -342,47 +327,29 @@ class RunController:
             "state_changes": self._recorder.state_changes if self._recorder else 0,
             "peak_in_flight": self.scheduler.peak_in_flight,
         }
-        for name in ("requests", "submissions", "cancels", "reattached"):
-            value = getattr(self.engine, name, None)
-            if value is not None:
-                stats[name] = dict(value) if isinstance(value, dict) else value
+        stats.update(self.engine.counters())
         return stats
 
     async def retry_failed(self) -> int:
         """Put every chunk that failed for good back in the queue. Returns how many."""
         assert self.plan is not None
         await self.store.flush()
-        failed = [r.chunk for r in await load_chunks(self.store, self.plan.run.id) if r.state == ChunkState.FAILED]
+        failed = [r.chunk for r in await self.store.chunks.load(self.plan.run.id) if r.state == ChunkState.FAILED]
         self.scheduler.requeue(failed)
         return len(failed)
 
-    async def chunk_details(self, index: int) -> dict[str, object]:
-        """Everything the store knows of one chunk, with its logged events."""
+    async def chunk_details(self, index: int) -> ChunkDetails | None:
+        """Everything the store knows of one chunk, with its logged events (None for no such chunk)."""
         assert self.plan is not None
-        run_id = self.plan.run.id
-        row = await self.store.fetchone("SELECT * FROM chunks WHERE run_id=? AND idx=?", (run_id, index))
-        if row is None:
-            return {}
-        events = await self.store.fetchall(
-            "SELECT at, kind, message FROM events WHERE run_id=? AND chunk=? ORDER BY id", (run_id, index)
-        )
-        details: dict[str, object] = dict(zip(row.keys(), tuple(row), strict=True))
-        details["events"] = [f"{time.strftime('%H:%M:%S', time.localtime(e['at']))} {e['kind']}: {e['message']}"
-                             for e in events]  # fmt: skip
-        return details
+        return await self.store.chunks.details(self.plan.run.id, index)
 
     async def median_seconds_per_char(self) -> float | None:
         assert self.plan is not None
-        rows = await self.store.fetchall(
-            "SELECT duration / LENGTH(text) AS ratio FROM chunks WHERE run_id=? AND state='done' AND duration > 0 "
-            "ORDER BY ratio", (self.plan.run.id,),
-        )  # fmt: skip
-        return float(rows[len(rows) // 2]["ratio"]) if rows else None
+        return await self.store.chunks.median_seconds_per_char(self.plan.run.id)
 
     async def cancel_remote_jobs(self) -> int:
         """Ask the backend to cancel every job in flight (when the person quits and chooses to cancel)."""
-        cancel = getattr(self.engine, "cancel_in_flight", None)
-        return int(await cancel()) if cancel else 0
+        return await self.engine.cancel_in_flight()
 
     def interrupt(self) -> None:
         """Stop gracefully: no new dispatch, work in flight cancelled (remote jobs are re-attached on resume)."""

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from tui_tts.audio.ffmpeg import find_ffmpeg
-from tui_tts.config import Settings, data_dir_for, load_settings
-from tui_tts.engines.factory import build_engine
+from tui_tts.config import Settings, data_dir_for
+from tui_tts.engines.registry import build_engine, load_settings
 from tui_tts.errors import UserError
 from tui_tts.events import EventBus
 from tui_tts.models import Document
@@ -31,8 +31,7 @@ from tui_tts.run.runner import (
     run_identity,
     settings_changes,
 )
-from tui_tts.store import Store
-from tui_tts.store.runs import RunRecord, run_settings, update_run
+from tui_tts.store import RunRecord, Store
 from tui_tts.text.coverage import coverage_notes
 from tui_tts.text.loading import load_document, read_input_bytes, select_chapters
 
@@ -59,7 +58,7 @@ class Session:
     async def set_aside(self) -> None:
         """The run will not execute now (nothing to do, or its cost was declined): not 'active', as it was before."""
         state = self.plan.run.state if self.plan.resumed else "stopped"
-        update_run(self.controller.store, self.plan.run.id, state=state)
+        self.controller.store.runs.set_state(self.plan.run.id, state)
         await self.controller.store.flush()
 
     def cost_to_confirm(self) -> str | None:
@@ -132,8 +131,7 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
                 if not failed:
                     nothing_to_do = f"no failed chunks in run {plan.run.id}"
             stats = RunStats(len(plan.chunks), plan.done)
-            spent = await store.fetchone("SELECT SUM(cost) AS spend FROM chunks WHERE run_id=?", (plan.run.id,))
-            stats.spend = float(spent["spend"] or 0.0) if spent else 0.0  # what earlier sessions of this run paid
+            stats.spend = await store.chunks.spend(plan.run.id)  # what earlier sessions of this run paid
             session = Session(target.settings, target.input_path, document, controller, plan, stats, bus, request,
                               nothing_to_do, notes)  # fmt: skip
             if nothing_to_do:
@@ -156,7 +154,7 @@ async def _stored_target(request: RunRequest, store: Store) -> _Target:
     """The run named by the request, with the settings stored for it; refused when the config no longer matches."""
     assert request.resume is not None
     run = await resolve_run(store, request.resume)
-    stored = await run_settings(store, run.id)
+    stored = await store.runs.settings(run.id)
     input_path = Path(run.input_path)
     if not input_path.is_file():
         raise UserError(f"run {run.id}: its input file is gone: {input_path}")

@@ -188,7 +188,7 @@ class DashboardApp(App[int]):
 
     def check_store(self) -> None:
         """A failed database write ends the scheduler's workers without ending the run: show it, stop the rest."""
-        failure = self.controller.store.failure
+        failure = self.controller.store_failure
         if failure is not None and not self.finished:
             self.show_failure(f"the database failed: {failure}", EXIT_USAGE)
 
@@ -397,7 +397,7 @@ class DashboardApp(App[int]):
             if choice in {"leave", "cancel"}:
                 self.quit_now(cancel_jobs=choice == "cancel")
 
-        remote = getattr(self.controller.engine, "cancel_in_flight", None) is not None
+        remote = self.controller.engine.cancels_remote_jobs
         self.push_screen(QuitScreen(self.scheduler.in_flight, remote), chosen)
 
     def stop_gracefully(self) -> None:
