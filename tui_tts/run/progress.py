@@ -5,21 +5,26 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import TextIO, assert_never
 
 from tui_tts.events import (
     ChunkCancelled,
     ChunkFailed,
+    ChunkJobSubmitted,
     ChunkRetryScheduled,
     ChunksRequeued,
     ChunkStarted,
     ChunkSucceeded,
+    DispatchPaused,
+    DispatchResumed,
     Event,
     LimitChanged,
+    Line,
     LogEmitted,
     RunAbortRequested,
     StitchFinished,
     StitchProgressed,
+    describe,
 )
 from tui_tts.run.stitch_progress import stitch_text
 
@@ -68,8 +73,13 @@ class RunStats:
                 self.failed += 1
             case ChunksRequeued(indexes=indexes):
                 self.failed = max(0, self.failed - len(indexes))
-            case _:
-                pass
+            case (
+                ChunkJobSubmitted() | LimitChanged() | DispatchPaused() | DispatchResumed() | RunAbortRequested()
+                | LogEmitted() | StitchProgressed() | StitchFinished()
+            ):  # fmt: skip
+                pass  # no counter moves
+            case _ as unreachable:
+                assert_never(unreachable)
 
     def stop(self) -> None:
         """Freeze the clock: the run is over (or stopped), so elapsed and rates stop moving."""
@@ -123,25 +133,33 @@ class HeadlessProgress:
 
     def __call__(self, event: Event) -> None:
         self.stats.apply(event)
+        line = describe(event)
         match event:
-            case ChunkFailed(index=index, error=error):
-                self._line(f"chunk {index + 1} failed for good: {error}")
-            case ChunkRetryScheduled(index=index, error=error, delay=delay) if not self.tty:
-                self._line(f"chunk {index + 1}: {error}; retry in {delay:.1f} s")
-            case LimitChanged(old=old, new=new, reason=reason) if reason in PERSON_REASONS:
-                self._line(f"limit {old} -> {new} ({reason})")
+            case ChunkFailed() | RunAbortRequested():
+                self._say(line)
+            case ChunkRetryScheduled() if not self.tty:
+                self._say(line)
+            case LimitChanged(reason=reason) if reason in PERSON_REASONS:
+                self._say(line)
             case LimitChanged():
                 self._note_adaptive_limit(event)
-            case RunAbortRequested(error=error):
-                self._line(f"stopping: {error}")
             case LogEmitted(level=level, message=message) if level != "info" or not self.tty:
                 self._line(message if level == "info" else f"{level}: {message}")
             case StitchProgressed():
                 self._maybe_render(stitch_text(event))
             case StitchFinished():
-                pass
-            case _:
-                self._maybe_render(self.summary_line())
+                pass  # the closing lines say where the output went
+            case (
+                ChunkStarted() | ChunkJobSubmitted() | ChunkSucceeded() | ChunkCancelled() | ChunksRequeued()
+                | DispatchPaused() | DispatchResumed() | ChunkRetryScheduled() | LogEmitted()
+            ):  # fmt: skip
+                self._maybe_render(self.summary_line())  # the bar (a tty) or the periodic counters line
+            case _ as unreachable:
+                assert_never(unreachable)
+
+    def _say(self, line: Line | None) -> None:
+        if line is not None:
+            self._line(line.text)
 
     def _note_adaptive_limit(self, event: LimitChanged) -> None:
         """The adaptive limit moves often under faults: one summary line at most every 30 s, not one per move."""
@@ -157,7 +175,7 @@ class HeadlessProgress:
         if last is None or first is None:
             return
         if self._limit_changes == 1:
-            self._line(f"limit {first} -> {last.new} ({last.reason})")
+            self._say(describe(last))
         else:
             self._line(f"limit {first} -> {last.new} ({self._limit_changes} adaptive changes; last: {last.reason})")
         self._limit_from, self._limit_last, self._limit_changes = None, None, 0
