@@ -172,6 +172,9 @@ async def test_a_database_failure_shows_as_an_error_and_exits_non_zero(tmp_path:
         await until(pilot, lambda: app.finished)
         assert app.error is not None and "database" in app.error and "no such table" in app.error
         assert "error" in header_text(app).splitlines()[0] and " 0 running" in header_text(app)
+        # The log pane takes its line from the same failure a moment later: wait for it, then check it came once.
+        await until(pilot, lambda: any("no such table" in line for line in log_text(app).splitlines()))
+        await pilot.pause()
         assert sum("no such table" in line for line in log_text(app).splitlines()) == 1
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running)

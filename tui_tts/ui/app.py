@@ -58,6 +58,7 @@ class DashboardApp(App[int]):
         Binding("minus", "fewer", "-1", id="fewer", tooltip="one fewer chunk at once"),
         Binding("r", "retry_failed", "Retry", id="retry", tooltip="retry the chunks that failed for good"),
         Binding("s", "stitch", "Stitch", id="stitch", tooltip="stitch the output (when every chunk is done)"),
+        Binding("b", "raise_budget", "Budget", id="budget", show=False, tooltip="raise the spend cap by a quarter"),
         Binding("l", "focus_log", "Log", id="log", tooltip="focus the log (and make it bigger); again to go back"),
         Binding("ctrl+q", "quit", "Quit", id="ctrl-quit", show=False, priority=True, tooltip="the same as q"),
         Binding("ctrl+c", "help_quit", "Stop", id="interrupt", show=False,
@@ -72,6 +73,8 @@ class DashboardApp(App[int]):
         self.session = session
         self.controller = session.controller
         self.scheduler = session.controller.scheduler
+        if self.scheduler.budget is not None:
+            self.scheduler.budget.stops = False  # at the spend cap a person decides (b, space), the run waits
         self.autostart = autostart
         self.clock_text = clock_text  # fixed timestamps for snapshot tests
         self.exit_code = EXIT_OK
@@ -274,6 +277,10 @@ class DashboardApp(App[int]):
         else:
             self.scheduler.pause()
         self.refresh_header()
+
+    def action_raise_budget(self) -> None:
+        if self.scheduler.budget is not None:
+            self.scheduler.budget.raise_budget(0.25)
 
     async def action_retry_failed(self) -> None:
         count = await self.controller.retry_failed()
