@@ -169,3 +169,37 @@ async def test_a_full_disk_stops_the_run_cleanly_and_resume_works(tmp_path: Path
     await store.close()
     assert outcome.output is not None and outcome.failed == []
     await asyncio.sleep(0)
+
+
+@pytest.mark.slow
+def test_a_kill_with_64_jobs_in_flight_on_a_busy_machine_pays_again_for_at_most_two(tmp_path: Path) -> None:
+    """/run requests go out two at a time, each held until its job id is journaled (runpod.submit_at_once), so a
+    kill -9 can lose the ids of two accepted jobs at most, however slow a loaded machine is to read the answers."""
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])  # the other core's worth of load
+    try:
+        with emulator_process(
+            tmp_path, "--workers", "64", "--latency", "0.3", "--seconds-per-char", "0.03", "--answer-delay", "0.3"
+        ) as url:  # a job is paid 0.3 s before its id is known
+            config = tmp_path / "c.toml"
+            config.write_text(f'engine = "runpod"\n[run]\nconcurrency = 64\nmax_chars = 60\n[runpod]\nendpoint_url = '
+                              f'"{url}"\npoll_initial = 0.2\n')  # fmt: skip
+            book = tmp_path / "book.txt"
+            book.write_text(BOOK, encoding="utf-8")
+            data = tmp_path / "data"
+            args = ("run", str(book), "-c", str(config), "--data-dir", str(data), "--format", "wav")
+            kills = 0
+            for done_at_least in (0, 30, 60):
+                process = cli(*args)
+                assert wait_until(lambda n=done_at_least: states(data / "tui-tts.db").get("done", 0) >= n)
+                time.sleep(1.0)  # the workers fill all 64 slots and keep submitting as jobs finish
+                process.send_signal(signal.SIGKILL)
+                process.communicate(timeout=30)
+                kills += 1
+            final = cli(*args)
+            _stdout, stderr = final.communicate(timeout=240)
+            assert final.returncode == 0, stderr
+            stats = httpx.get(f"{url}/stats").json()
+    finally:
+        busy.kill()
+        busy.wait()
+    assert stats["repeat_submissions"] <= 2 * kills, stats

@@ -45,6 +45,9 @@ class EmulatorConfig:
     cold_start: float = 0.0  # seconds a worker boots before its first job (the job waits IN_QUEUE: delayTime)
     stream: Literal["", "base64", "pcm"] = ""  # a generator handler: audio only on /stream/{id}, in pieces
     stream_pieces: int = 4  # pieces per job when streaming
+    # Seconds between accepting a /run job and answering with its id (a slow network): the job runs, and is paid,
+    # whether or not the client lives to read the answer.
+    answer_delay: float = 0.0
     seed: int | None = None
 
     @property
@@ -112,6 +115,8 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
         help="a streaming worker: audio only on /stream/{id}, as base64 file pieces or PCM pieces",
     )
     parser.add_argument("--stream-pieces", type=int, default=4, help="pieces per streamed job (default 4)")
+    parser.add_argument("--answer-delay", type=float, default=0.0, metavar="S",
+                        help="answer a /run S seconds after accepting its job (a slow network)")  # fmt: skip
     parser.add_argument("--seed", type=int, help="seed for reproducible faults")
 
 
@@ -135,7 +140,7 @@ def config_from_arguments(args: argparse.Namespace, api_key: str | None) -> Emul
         fail_rate=args.fail_rate, timeout_rate=args.timeout_rate, bad_audio_rate=args.bad_audio_rate,
         lost_output_rate=args.lost_output_rate, stuck_rate=args.stuck_rate, lose_job_rate=args.lose_job_rate,
         rate_limit=args.rate_limit, retry_after=args.retry_after, result_ttl=args.result_ttl,
-        progress_updates=args.progress_updates, seed=args.seed, truncate_rate=args.truncate_rate,
+        progress_updates=args.progress_updates, seed=args.seed, answer_delay=args.answer_delay, truncate_rate=args.truncate_rate,
         status_rate_limit=args.status_rate_limit, echo_errors=args.echo_errors,
         dormant=args.dormant, unhealthy_workers=args.unhealthy_workers, throttled_workers=args.throttled_workers,
         sick_after=args.sick_after, cold_start=args.cold_start, stream=args.stream, stream_pieces=args.stream_pieces,

@@ -147,7 +147,10 @@ class Emulator:
         job = await self._submit(request)
         if isinstance(job, web.Response):
             return job
-        return web.json_response({"id": job.id, "status": job.status})
+        accepted = {"id": job.id, "status": job.status}  # as accepted: the job may finish while the answer travels
+        if self.config.answer_delay:
+            await asyncio.sleep(self.config.answer_delay)
+        return web.json_response(accepted)
 
     async def _runsync(self, request: web.Request) -> web.Response:
         job = await self._submit(request)

@@ -92,6 +92,9 @@ class RunpodEngine(Engine):
         self._workers_seen: set[str] = set()
         self.execution_seconds: float | None = None  # running mean of executionTime: what a worker takes a job
         self._in_flight: dict[str, tuple[str, float]] = {}  # job id -> (last status seen, since when)
+        # A job RunPod accepted but whose id is not yet on disk is paid again after a kill -9: bound how many there
+        # can be. /runsync is not gated: its job runs inside the request, and its id comes only with the audio.
+        self._submitting = asyncio.Semaphore(settings.submit_at_once)
         self.breaker: EndpointBreaker | None = None  # told of every answered and unanswered request
 
     def describe(self) -> str:
@@ -110,9 +113,13 @@ class RunpodEngine(Engine):
             if body is not None:
                 job_id = resume_job_id
                 self.reattached += 1
-        if job_id is None:
+        if job_id is None and self.settings.mode == "runsync":
             job_id, body = await self._submit(chunk)
             if body.get("status") != "COMPLETED":  # a finished /runsync job is recorded with its audio instead
+                await listener.job_submitted(chunk, job_id)
+        elif job_id is None:
+            async with self._submitting:  # from the request until the id is journaled (see __init__)
+                job_id, body = await self._submit(chunk)
                 await listener.job_submitted(chunk, job_id)
         assert body is not None
         started = time.monotonic()

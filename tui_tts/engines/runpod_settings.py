@@ -30,6 +30,8 @@ class RunpodSettings(EngineSettings):
     health_interval: Annotated[float, Field(ge=0.5, le=3600), SAME_AUDIO] = 10.0
     # false: an endpoint whose /health shows no usable worker is warned about, not refused, before a run
     refuse_unusable: Annotated[bool, SAME_AUDIO] = True
+    # /run requests sent at once, each held until its job id is journaled: a kill -9 pays again for at most this many
+    submit_at_once: Annotated[int, Field(ge=1, le=64), SAME_AUDIO] = 2
     endpoints: Annotated[list[dict[str, Any]], SAME_AUDIO] = Field(default_factory=list)  # a pool (engines/pool.py)
 
     def audio_identity(self) -> dict[str, object]:
