@@ -87,6 +87,7 @@ class RunpodSettings(_Section):
     runsync_wait_ms: Annotated[int, Field(ge=1000, le=300_000)] = 60_000
     job_deadline: Annotated[float, Field(gt=0)] = 600.0
     request_timeout: Annotated[float, Field(gt=0)] = 120.0
+    voices: list[str] = Field(default_factory=list)  # what `tui-tts voices` lists (endpoints cannot list them)
 
     @field_validator("policy")
     @classmethod
@@ -109,6 +110,13 @@ class OpenAISettings(_Section):
     speed: Annotated[float, Field(ge=0.25, le=4.0)] = 1.0
     request_timeout: Annotated[float, Field(gt=0)] = 120.0
     cost_per_million_characters: Annotated[float, Field(ge=0)] = 0.0
+    voices: list[str] = Field(default_factory=list)  # what `tui-tts voices` lists, over what the server lists
+
+
+class LexiconSettings(_Section):
+    """The pronunciation lexicon: a TOML or TSV file of word -> what the engine should read."""
+
+    path: str = ""  # relative to the config file's folder; empty: no lexicon
 
 
 class Settings(_Section):
@@ -122,6 +130,7 @@ class Settings(_Section):
     local: LocalSettings = Field(default_factory=LocalSettings)
     runpod: RunpodSettings = Field(default_factory=RunpodSettings)
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
+    lexicon: LexiconSettings = Field(default_factory=LexiconSettings)
 
 
 def default_config_path() -> Path:

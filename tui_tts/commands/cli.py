@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                      f"{known_extensions()} (default: next to the input)")  # fmt: skip
     add_common(run)
     run.add_argument("--engine", choices=["local", "runpod", "openai"], help="which text-to-speech backend to use")
+    run.add_argument("--voice", metavar="NAME", help="the voice, for any engine ('tui-tts voices' lists them)")
+    run.add_argument("--lexicon", metavar="FILE", help="pronunciation lexicon, TOML or TSV (default: lexicon.path)")
     run.add_argument("--concurrency", type=_positive_int, metavar="N", help="how many chunks at once")
     run.add_argument("--sequential", action="store_true", help="one chunk at a time")
     run.add_argument("--max-chars", type=_positive_int, metavar="N", help="longest chunk, in characters")
@@ -66,6 +68,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="EPUB: also read the front matter, contents page and notes (skipped by default)")  # fmt: skip
     add_assembly(run)
     run.set_defaults(handler=_run_command)
+
+    names = commands.add_parser("names", help="list likely proper nouns and odd words, to start a lexicon")
+    names.add_argument("input", help="a .txt, .md or .epub file")
+    names.add_argument("--min-count", type=_positive_int, default=1, metavar="N", help="only words seen N times")
+    names.add_argument("--tsv", action="store_true", help="print a lexicon file to edit instead of a table")
+    names.add_argument("--include-front-matter", action="store_true", help="EPUB: also read the front matter")
+    names.set_defaults(handler=_words("names_command"))
+    voices = commands.add_parser("voices", help="list the voices of an engine")
+    add_common(voices)
+    voices.add_argument("--engine", choices=["local", "runpod", "openai"], help="which engine (default: config)")
+    voices.set_defaults(handler=_words("voices_command"))
 
     doctor = commands.add_parser("doctor", help="check ffmpeg, the config, the engine, its key and endpoint")
     add_common(doctor)
@@ -109,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
     stitch.add_argument("-o", "--output", help=f"output file; its extension picks the format: {known_extensions()}")
     add_common(stitch)
     add_assembly(stitch)
+    stitch.add_argument("--allow-gaps", action="store_true",
+                        help="leave out chunks that failed for good, and list the text missing")  # fmt: skip
     stitch.set_defaults(handler=_manage("stitch_command"))
     prune = commands.add_parser("prune", help="delete finished or stopped runs' chunk audio, and say how much it freed")
     prune.add_argument("--older-than", type=_days, metavar="DAYS", help="runs made at least DAYS days ago")
@@ -130,6 +145,15 @@ def _manage(name: str, **extra: Any) -> Callable[[argparse.Namespace], int]:
 
         command = getattr(manage, name)
         return _run_async(lambda: command(args, **extra))
+
+    return handler
+
+
+def _words(name: str) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        from tui_tts.commands import words
+
+        return _run_async(lambda: getattr(words, name)(args))
 
     return handler
 

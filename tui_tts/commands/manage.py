@@ -20,13 +20,14 @@ from tui_tts.commands.prune import folder_bytes, megabytes, run_folder
 from tui_tts.config import Settings, data_dir_for, load_settings
 from tui_tts.errors import EXIT_INTERRUPTED, EXIT_OK, UserError
 from tui_tts.models import Document
+from tui_tts.run.assemble import missing_text
 from tui_tts.run.progress import format_duration
 from tui_tts.run.request import resolve_run
 from tui_tts.run.runner import DATABASE_NAME
 from tui_tts.store import Store
 from tui_tts.store.ownership import acquire as acquire_run
 from tui_tts.store.ownership import creation_lock, with_live_state
-from tui_tts.store.runs import RunRecord, list_runs, load_chunks, run_settings
+from tui_tts.store.runs import RunRecord, list_runs, load_chunks, run_settings, section_titles
 
 
 @asynccontextmanager
@@ -83,6 +84,7 @@ async def show_command(args: argparse.Namespace) -> int:
             "MAX(finished_at) AS last, SUM(execution_ms) AS execution_ms FROM chunks WHERE run_id=?", (run.id,),
         )  # fmt: skip
         settings = await run_settings(store, run.id)
+        titles = await section_titles(store, run.id)
         stats_row = await store.fetchone("SELECT stats_json FROM runs WHERE id=?", (run.id,))
     assert totals is not None
     execution = json.loads(stats_row["stats_json"]) if stats_row and stats_row["stats_json"] else {}
@@ -100,6 +102,7 @@ async def show_command(args: argparse.Namespace) -> int:
         "execution_seconds": round((totals["execution_ms"] or 0) / 1000, 2),
         "synthesis_wall_seconds": round((totals["last"] or 0) - (totals["first"] or 0), 2) if totals["first"] else 0,
         "output_duration": run.output_duration, "last_execution": execution, "failures": failures,
+        "missing_from_output": missing_text(records, titles) if run.output_duration else [],
     }  # fmt: skip
     if args.json:
         print(json.dumps(report, indent=2))
@@ -118,6 +121,8 @@ async def show_command(args: argparse.Namespace) -> int:
         print(f"  failed  chunk {failure['chunk']} after {failure['attempts']} attempt(s): {failure['error']}")
     if len(failures) > 20:
         print(f"  ... and {len(failures) - 20} more (see --json)")
+    for line in report["missing_from_output"]:
+        print(f"  missing from the output: {line}")
     return EXIT_OK
 
 
@@ -152,7 +157,7 @@ async def stitch_command(args: argparse.Namespace) -> int:
         with interruptible() as interrupted:  # Ctrl-C or SIGTERM: ffmpeg stopped, the temp file removed, exit 130
             try:
                 result = await stitch_run(store, ffmpeg, settings, data_dir, run, records, output, format_name, bus,
-                                          document)  # fmt: skip
+                                          document, allow_gaps=args.allow_gaps)  # fmt: skip
             except (asyncio.CancelledError, UserError):
                 if not interrupted():
                     raise
@@ -161,8 +166,12 @@ async def stitch_command(args: argparse.Namespace) -> int:
                 return EXIT_INTERRUPTED
             finally:
                 printer.finish()
+        gaps = missing_text(records, await section_titles(store, run.id)) if args.allow_gaps else []
     ownership.release()
-    print(f"wrote {result.written} ({format_duration(result.duration)}, {result.size_bytes / 1e6:.1f} MB)",
+    for line in gaps:
+        print(f"missing: {line}", file=sys.stderr)
+    left_out = f", {len(gaps)} chunk(s) left out" if gaps else ""
+    print(f"wrote {result.written} ({format_duration(result.duration)}, {result.size_bytes / 1e6:.1f} MB{left_out})",
           file=sys.stderr)  # fmt: skip
     print("\n".join(str(path) for path in result.files))
     return EXIT_OK

@@ -88,15 +88,23 @@ async def stitch_run(
     format_name: str,
     bus: EventBus,
     document: Document | None = None,
+    allow_gaps: bool = False,
 ) -> StitchResult:
     """Join a run's chunk audio, in order, into output (or its parts); record the result on the run.
 
     An M4B gets a chapter per section at the chunk boundaries, and the document's title, author and cover.
+    With `allow_gaps`, chunks that failed for good are left out (the run stays 'failed': it is not whole).
     """
+    failed = [r for r in records if r.state == ChunkState.FAILED]
+    if allow_gaps and failed:
+        records = [r for r in records if r.state != ChunkState.FAILED]
+        if not records:
+            raise RunAborted(f"cannot stitch run {run.id}: every chunk failed, there is nothing to join")
     pieces = [ChunkAudio(Path(r.audio_path), r.facts) for r in records if r.audio_path and r.facts]
     if len(pieces) != len(records) or any(r.state != ChunkState.DONE for r in records):
         missing = sum(1 for r in records if r.state != ChunkState.DONE)
-        raise RunAborted(f"cannot stitch run {run.id}: {missing} chunk(s) are not done yet; resume it first")
+        hint = f" ({len(failed)} failed for good: 'tui-tts retry' them, or stitch --allow-gaps)" if failed else ""
+        raise RunAborted(f"cannot stitch run {run.id}: {missing} chunk(s) are not done yet; resume it first{hint}")
     sections = [r.chunk.section for r in records]
     ends_paragraph = [r.chunk.ends_paragraph for r in records]
     pauses = pauses_from(settings)
@@ -136,8 +144,9 @@ async def stitch_run(
     first = results[0]
     combined = StitchResult(first.path, duration, size, first.copied, sum(r.normalized for r in results),
                             first.starts, tuple(r.path for r in results))  # fmt: skip
-    update_run(store, run.id, state="done", finished_at=time.time(), output_path=str(output.resolve()),
-               output_format=format_name, output_duration=duration, output_bytes=size)  # fmt: skip
+    whole = not (allow_gaps and failed)
+    update_run(store, run.id, state="done" if whole else "failed", finished_at=time.time(),
+               output_path=str(output.resolve()), output_format=format_name, output_duration=duration, output_bytes=size)  # fmt: skip
     bus.emit(StitchFinished(str(first.path), duration, size, first.copied))
     if not out.keep_chunks:
         await asyncio.to_thread(_remove_chunk_audio, pieces)
@@ -170,3 +179,18 @@ def _remove_chunk_audio(pieces: list[ChunkAudio]) -> None:
             folder.rmdir()
         except OSError:  # something else lives there: leave it
             pass
+
+
+def missing_text(records: Sequence[ChunkRecord], titles: Sequence[str], words: int = 8) -> list[str]:
+    """One line per chunk that failed for good: chunk, chapter and first words (what a gapped book lacks)."""
+    lines = []
+    for record in records:
+        if record.state != ChunkState.FAILED:
+            continue
+        chunk = record.chunk
+        title = titles[chunk.section] if chunk.section < len(titles) else ""
+        head = chunk.text.split()
+        opening = " ".join(head[:words]) + (" …" if len(head) > words else "")
+        chapter = f"chapter {chunk.section + 1}" + (f" {title!r}" if title else "")
+        lines.append(f"chunk {chunk.index + 1}, {chapter}: {opening!r}")
+    return lines

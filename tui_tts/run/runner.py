@@ -43,6 +43,7 @@ from tui_tts.store.runs import (
     update_run,
 )
 from tui_tts.text.chunking import chunk_document
+from tui_tts.text.lexicon import Lexicon
 
 DATABASE_NAME = "tui-tts.db"
 
@@ -80,7 +81,7 @@ def audio_settings(settings: Settings) -> dict[str, object]:
     engine_section = getattr(settings, settings.engine).model_dump()
     for key in ("api_key_env", "request_timeout", "cost_per_second", "poll_initial", "poll_max", "mode",
                 "runsync_wait_ms", "job_deadline", "backend", "realtime_factor",
-                "cost_per_million_characters"):  # fmt: skip
+                "cost_per_million_characters", "voices"):  # fmt: skip
         engine_section.pop(key, None)
     return {"engine": settings.engine, "max_chars": settings.run.max_chars, settings.engine: engine_section}
 
@@ -165,6 +166,7 @@ class RunController:
         self._started = False
         self.document: Document | None = None
         self.ownership: RunOwnership | None = None  # held from prepare() until release()
+        self.lexicon = Lexicon()  # applied to what the engine reads, never to the text stored and shown
 
     def release(self) -> None:
         """Give up ownership of the run (the session does this when it closes)."""
@@ -390,7 +392,8 @@ class RunController:
         self.scheduler.stop(cancel_in_flight=True)
 
     async def _process(self, chunk: Chunk, attempt: int) -> ChunkOutcome:
-        audio = await self.engine.synthesize(chunk, self, resume_job_id=self._resume_jobs.pop(chunk.index, None))
+        spoken = dataclasses.replace(chunk, text=self.lexicon.apply(chunk.text)) if self.lexicon else chunk
+        audio = await self.engine.synthesize(spoken, self, resume_job_id=self._resume_jobs.pop(chunk.index, None))
         extension = EXTENSIONS.get(audio.facts.container, audio.facts.container)
         path = self.chunk_dir / f"{chunk.index:06d}.{extension}"
         await asyncio.to_thread(_write_atomically, path, audio.data)

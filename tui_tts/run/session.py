@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from tui_tts.audio.ffmpeg import find_ffmpeg
-from tui_tts.config import Settings, data_dir_for, load_settings
+from tui_tts.config import Settings, data_dir_for, load_settings, resolve_config_path
 from tui_tts.engines.factory import build_engine
 from tui_tts.errors import UserError
 from tui_tts.events import EventBus
 from tui_tts.models import Document
 from tui_tts.run.cost import CostEstimate, estimate_cost
+from tui_tts.run.language import check_voice, voice_named
 from tui_tts.run.progress import RunStats
 from tui_tts.run.request import RunRequest, apply_book_flags, resolve_run
 from tui_tts.run.runner import (
@@ -33,6 +34,7 @@ from tui_tts.run.runner import (
 )
 from tui_tts.store import Store
 from tui_tts.store.runs import RunRecord, run_settings, update_run
+from tui_tts.text.lexicon import Lexicon, configured_lexicon
 from tui_tts.text.loading import load_document, read_input_bytes, select_chapters
 
 
@@ -49,6 +51,7 @@ class Session:
     bus: EventBus
     request: RunRequest = field(default_factory=RunRequest)  # what was asked (for policy: --yes, retry-only)
     nothing_to_do: str | None = None  # why there is no work (a retry of a run without failed chunks)
+    notices: tuple[tuple[str, str], ...] = ()  # (level, message) to show before anything is synthesised
 
     def remaining_cost(self) -> CostEstimate:
         """What the chunks still to do should cost (zero for free engines)."""
@@ -63,7 +66,10 @@ class Session:
     def cost_to_confirm(self) -> str | None:
         """The estimate a person must accept before this run spends money, or None when it may just start."""
         estimate = self.remaining_cost()
-        return estimate.describe() if estimate.paid and not self.request.yes else None
+        if not estimate.paid or self.request.yes:
+            return None
+        warnings = [message for level, message in self.notices if level == "warning"]
+        return estimate.describe() + "".join(f"; warning: {message}" for message in warnings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,10 +83,11 @@ class _Target:
     front_matter: bool
     output: Path
     run: RunRecord | None = None  # the run to continue, by id
+    lexicon: Lexicon = field(default_factory=Lexicon)
 
     @property
     def variant(self) -> dict[str, object]:
-        return {"chapters": self.chapters, "front_matter": self.front_matter}
+        return {"chapters": self.chapters, "front_matter": self.front_matter, "lexicon": self.lexicon.digest}
 
 
 @asynccontextmanager
@@ -104,6 +111,8 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
             document = apply_book_flags(document, request.book)
             if target.chapters:
                 document = select_chapters(document, target.chapters)
+            voice = check_voice(target.settings, document)  # a voice for the text's script, or a warning
+            target = dataclasses.replace(target, settings=voice.settings)
             check_output_path(target.output, target.input_path)
             ffmpeg = find_ffmpeg(target.settings.output.ffmpeg)
             engine = build_engine(target.settings)
@@ -112,6 +121,7 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
                 store = await stack.enter_async_context(Store(database))
             bus = EventBus()
             controller = RunController(target.settings, store, engine, ffmpeg, data_dir, bus)
+            controller.lexicon = target.lexicon
             plan = await controller.prepare(target.input_path, target.input_bytes, document, target.output,
                                             fresh=request.fresh, variant=target.variant,
                                             run_id=target.run.id if target.run else None)  # fmt: skip
@@ -130,7 +140,7 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
             spent = await store.fetchone("SELECT SUM(cost) AS spend FROM chunks WHERE run_id=?", (plan.run.id,))
             stats.spend = float(spent["spend"] or 0.0) if spent else 0.0  # what earlier sessions of this run paid
             session = Session(target.settings, target.input_path, document, controller, plan, stats, bus, request,
-                              nothing_to_do)  # fmt: skip
+                              nothing_to_do, voice.notices)  # fmt: skip
             if nothing_to_do:
                 await session.set_aside()
             yield session
@@ -144,7 +154,11 @@ def _new_target(request: RunRequest, settings: Settings) -> _Target:
         raise UserError("no input file given")
     output = request.output or default_output_path(request.input, settings.output.format)
     return _Target(settings, request.input, read_input_bytes(request.input), request.chapters,
-                   request.front_matter, output)  # fmt: skip
+                   request.front_matter, output, lexicon=_lexicon(settings, request))  # fmt: skip
+
+
+def _lexicon(settings: Settings, request: RunRequest) -> Lexicon:
+    return configured_lexicon(settings.lexicon.path, resolve_config_path(request.config)[0])
 
 
 async def _stored_target(request: RunRequest, store: Store) -> _Target:
@@ -164,8 +178,12 @@ async def _stored_target(request: RunRequest, store: Store) -> _Target:
     if request.output is None:
         overrides["output"] = {**overrides.get("output", {}), "format": run.output_format}
     settings = load_settings(request.config, overrides)
+    stored_voice = stored.get("local", {}).get("voice") if isinstance(stored.get("local"), dict) else None
+    if settings.engine == "local" and not voice_named(settings) and isinstance(stored_voice, str):
+        settings = settings.model_copy(update={"local": settings.local.model_copy(update={"voice": stored_voice})})
     target = _Target(settings, input_path, input_bytes, str(stored.get("chapters") or ""),
-                     bool(stored.get("front_matter")), request.output or Path(run.output_path), run)  # fmt: skip
+                     bool(stored.get("front_matter")), request.output or Path(run.output_path), run,
+                     _lexicon(settings, request))  # fmt: skip
     variant = {key: value for key, value in target.variant.items() if value}
     input_hash, run_key = run_identity(input_bytes, settings, variant)
     if input_hash != run.input_hash:
