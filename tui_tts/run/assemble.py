@@ -146,7 +146,8 @@ async def stitch_run(
                             first.starts, tuple(r.path for r in results))  # fmt: skip
     whole = not (allow_gaps and failed)
     update_run(store, run.id, state="done" if whole else "failed", finished_at=time.time(),
-               output_path=str(output.resolve()), output_format=format_name, output_duration=duration, output_bytes=size)  # fmt: skip
+               output_path=str(output.resolve()), output_format=format_name,
+               output_duration=duration, output_bytes=size)  # fmt: skip
     bus.emit(StitchFinished(str(first.path), duration, size, first.copied))
     if not out.keep_chunks:
         await asyncio.to_thread(_remove_chunk_audio, pieces)
