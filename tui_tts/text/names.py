@@ -67,7 +67,9 @@ def find_names(document: Document, min_count: int = 1) -> list[Finding]:
             entry.spellings[word] = entry.spellings.get(word, 0) + 1
             total_letters += len(word)
             ascii_letters += sum(1 for char in word if char.isascii())
-            if word[0].isupper():
+            if word.isupper() and len(word) > 1:
+                pass  # SHOUTED or an acronym: neither a name's capital nor a lower-case use
+            elif word[0].isupper():
                 if position > 0 and sentence[: match.start()].rstrip()[-1:] not in _OPENERS:
                     entry.capital_inside += 1
                     entry.capital_sample = entry.capital_sample or _sample(sentence, match.start(), match.end())
