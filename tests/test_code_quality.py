@@ -1,7 +1,9 @@
-"""The codebase's own rules, checked by the test command: lint, format, types, and the core never importing Textual."""
+"""The codebase's own rules, checked by the test command: lint, format, types, the layers, and SQL only in store/."""
 
 from __future__ import annotations
 
+import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -44,3 +46,43 @@ def test_modules_stay_small_and_documented() -> None:
         text = path.read_text("utf-8")
         assert len(text.splitlines()) <= 450, f"{path} is over 450 lines"
         assert text.lstrip().startswith('"""'), f"{path} has no module docstring"
+
+
+SQL_STATEMENT = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|REPLACE)\b.*?\b(FROM|INTO|SET)\b", re.DOTALL)
+
+
+def sql_outside_store(package: Path) -> list[str]:
+    """Every string literal (f-strings and implicitly joined strings included) under `package` that holds an SQL
+    statement, outside its store/ folder, as 'path:line: text'."""
+    found = []
+    for path in sorted(package.rglob("*.py")):
+        if (package / "store") in path.parents:
+            continue
+        for node in ast.walk(ast.parse(path.read_text("utf-8"), str(path))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                text = node.value
+            elif isinstance(node, ast.JoinedStr):
+                text = "".join(part.value if isinstance(part, ast.Constant) else "{}" for part in node.values)
+            else:
+                continue
+            if SQL_STATEMENT.search(text):
+                found.append(f"{path.relative_to(package.parent)}:{node.lineno}: {text[:60]!r}")
+    return found
+
+
+def test_sql_is_written_only_in_the_store() -> None:
+    """The store owns the schema: everything else asks `Store` for records by name (an import-linter contract keeps
+    sqlite3 and the raw database out of every other package)."""
+    assert sql_outside_store(REPO / "tui_tts") == []
+
+
+def test_the_sql_check_finds_a_planted_statement(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    (package / "store").mkdir(parents=True)
+    (package / "store" / "runs.py").write_text('Q = "SELECT * FROM runs"\n')  # the store may
+    (package / "ui.py").write_text('"""Select a chunk, then press enter to see it."""\n')  # prose is not SQL
+    assert sql_outside_store(package) == []
+    (package / "runner.py").write_text('def f(t):\n    return (f"UPDATE {t} "\n            "SET state=? WHERE id=?")\n')
+    (package / "manage.py").write_text('Q = """\n    DELETE\n    FROM runs WHERE id=?"""\n')
+    found = [line.split(":")[:2] for line in sql_outside_store(package)]
+    assert found == [["pkg/manage.py", "1"], ["pkg/runner.py", "2"]], found

@@ -23,8 +23,7 @@ from tui_tts.run.progress import RunStats
 from tui_tts.run.request import RunRequest
 from tui_tts.run.runner import RunController, RunPlan
 from tui_tts.run.session import Session, open_session
-from tui_tts.store import Store
-from tui_tts.store.runs import RunRecord
+from tui_tts.store import RunRecord, Store
 from tui_tts.text.chunking import chunk_document
 from tui_tts.ui.app import DashboardApp
 from tui_tts.ui.chunk_grid import ChunkGrid

@@ -11,6 +11,7 @@ import pytest
 
 from tests.test_dashboard import fixed_session, header_text, live_dashboard, log_text, play, until
 from tui_tts.emulator import EmulatorConfig
+from tui_tts.models import ChunkDetails, ChunkState
 from tui_tts.ui.app import DashboardApp
 from tui_tts.ui.chunk_grid import ChunkGrid
 from tui_tts.ui.screens import ChunkDetailsScreen, HelpScreen, QuitScreen
@@ -97,8 +98,9 @@ async def test_titles_chunk_text_and_errors_are_shown_literally(tmp_path: Path) 
         assert title in header_text(app)
         from tui_tts.ui.screens import describe_chunk
 
-        details = {"idx": 0, "section": 0, "state": "failed", "attempts": 1, "text": "a [b]bold[/b] [/] text",
-                   "last_error": "HTTP 500 [/] <html>[@click=app.quit]"}  # fmt: skip
+        details = ChunkDetails(
+            0, 0, ChunkState.FAILED, 1, "a [b]bold[/b] [/] text", last_error="HTTP 500 [/] <html>[@click=app.quit]"
+        )
         app.push_screen(ChunkDetailsScreen(describe_chunk(details, None)))
         await pilot.pause()
         shown = str(app.screen.query_one("#details-text").render())
@@ -146,7 +148,7 @@ async def test_s_during_a_stitch_is_refused(tmp_path: Path) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         app.finished = True
         session.controller.stitch = slow_stitch  # type: ignore[method-assign]
-        session.controller.store.fetchall = lambda *a: asyncio.sleep(0, [])  # type: ignore[method-assign,assignment]
+        session.controller.store.chunks.load = lambda *a: asyncio.sleep(0, [])  # type: ignore[method-assign,assignment]
         await pilot.press("s")
         await until(pilot, lambda: len(calls) == 1)
         await pilot.press("s")
@@ -159,7 +161,7 @@ async def test_s_during_a_stitch_is_refused(tmp_path: Path) -> None:
 async def test_a_database_failure_shows_as_an_error_and_exits_non_zero(tmp_path: Path) -> None:
     async with live_dashboard(tmp_path, EmulatorConfig(latency=0.1, workers=8), max_attempts=2) as (app, pilot, _):
         await until(pilot, lambda: app.session.stats.done >= 3)
-        app.controller.store.write("INSERT INTO no_such_table VALUES (1)")  # the writer's next commit fails
+        app.controller.store._database.write("INSERT INTO no_such_table VALUES (1)")  # its next commit fails
         await until(pilot, lambda: app.finished)
         assert app.error is not None and "database" in app.error and "no such table" in app.error
         assert "error" in header_text(app).splitlines()[0] and " 0 running" in header_text(app)
@@ -230,3 +232,19 @@ async def test_q_during_the_final_stitch_cancels_it_and_keeps_every_chunk(tmp_pa
         done = db.execute("SELECT COUNT(*) FROM chunks WHERE run_id=? AND state='done'", (run_id,)).fetchone()[0]
         total = db.execute("SELECT COUNT(*) FROM chunks WHERE run_id=?", (run_id,)).fetchone()[0]
     assert state == "stopped" and done == total
+
+
+def test_a_chunks_details_show_its_logged_events_and_a_suspect_duration() -> None:
+    import time
+
+    from tui_tts.models import LoggedEvent
+    from tui_tts.ui.screens import describe_chunk
+
+    at = time.mktime((2026, 1, 1, 9, 30, 5, 0, 0, -1))
+    details = ChunkDetails(4, 1, ChunkState.DONE, 2, "x" * 100, job_id="job-7", submissions=2, worker_id="w1",
+                           elapsed=1.25, cost=0.0021, duration=1.0,
+                           events=(LoggedEvent(at, "retry", "HTTP 503 busy (retry in 1.5 s)"),))  # fmt: skip
+    shown = describe_chunk(details, median_seconds_per_char=0.05).plain
+    assert shown.startswith("Chunk 5  section 2  done  attempts 2\njob job-7  submissions 2  worker w1\n")
+    assert "took 1.25 s  $0.00210" in shown and "0.010 s per character  suspect" in shown
+    assert "09:30:05 retry: HTTP 503 busy (retry in 1.5 s)" in shown and shown.endswith("x" * 100)

@@ -27,10 +27,11 @@ FULL_DISK_SCRIPT = """
 import asyncio, sys
 import asyncio
 from pathlib import Path
-from tui_tts.store import Store, StoreError
+from tui_tts.store import StoreError
+from tui_tts.store.database import Database
 
 async def main():
-    async with Store(Path(sys.argv[1]) / "t.db") as store:
+    async with Database(Path(sys.argv[1]) / "t.db") as store:
         store.write("CREATE TABLE blobs (b BLOB)")
         await store.flush()
         try:
@@ -108,13 +109,14 @@ def test_a_second_sigterm_after_the_loop_ended_still_exits_130() -> None:
 
 
 async def test_writes_a_lock_held_too_long_refused_are_saved_when_the_store_closes(tmp_path: Path) -> None:
-    from tui_tts.store import Store, StoreError
+    from tui_tts.store import StoreError
+    from tui_tts.store.database import Database
 
     path = tmp_path / "t.db"
-    async with Store(path) as setup:
+    async with Database(path) as setup:
         setup.write("CREATE TABLE facts (n INTEGER)")
         await setup.flush()
-    store = Store(path, busy_timeout=200)
+    store = Database(path, busy_timeout=200)
     await store.open()
     blocker = sqlite3.connect(path, isolation_level=None)
     blocker.execute("BEGIN IMMEDIATE")

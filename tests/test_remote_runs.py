@@ -21,7 +21,6 @@ from tui_tts.engines.factory import build_engine
 from tui_tts.events import EventBus, LimitChanged
 from tui_tts.run.runner import RunController
 from tui_tts.store import Store
-from tui_tts.store.runs import load_chunks
 from tui_tts.text.loading import load_document
 
 REPO = Path(__file__).resolve().parent.parent
@@ -53,7 +52,7 @@ async def test_a_run_with_many_faults_ends_with_every_chunk_once_in_order(tmp_pa
             controller = RunController(settings, store, engine, ffmpeg, tmp_path / "data", bus)
             plan = await controller.prepare(source, source.read_bytes(), load_document(source), tmp_path / "out.wav")
             outcome = await controller.execute()
-            records = await load_chunks(store, plan.run.id)
+            records = await store.chunks.load(plan.run.id)
         await engine.aclose()
         stats = emulator.stats()
     assert outcome.failed == [] and outcome.output is not None

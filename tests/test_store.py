@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tui_tts.events import ChunkStarted, ChunkSucceeded
-from tui_tts.models import Chunk, Document, Section
-from tui_tts.store import Store, StoreError
-from tui_tts.store.recorder import EventRecorder
-from tui_tts.store.runs import RunRecord, create_run, list_runs, load_chunks
+from tui_tts.events import ChunkJobSubmitted, ChunkRetryScheduled, ChunkStarted, ChunkSucceeded
+from tui_tts.models import Chunk, ChunkDetails, ChunkState, Document, LoggedEvent, Section
+from tui_tts.store import RunRecord, Store, StoreError
+from tui_tts.store.database import Database
 from tui_tts.store.schema import SCHEMA_VERSION
 
 
@@ -24,7 +23,7 @@ def a_run(run_id: str, total: int) -> RunRecord:
 async def seeded(store: Store, total: int, run_id: str = "r1") -> list[Chunk]:
     chunks = [Chunk(n, 0, n * 10, n * 10 + 9, f"chunk {n}.") for n in range(total)]
     document = Document("d", (Section("s", "x"),))
-    await create_run(store, a_run(run_id, total), "{}", document, chunks)
+    await store.runs.create(a_run(run_id, total), "{}", document, chunks)
     return chunks
 
 
@@ -40,7 +39,7 @@ async def test_commits_are_batched(tmp_path: Path) -> None:
     async with Store(tmp_path / "db.sqlite", batch_interval=0.25) as store:
         chunks = await seeded(store, 2000)
         before = store.commits
-        recorder = EventRecorder(store, "r1")
+        recorder = store.recorder("r1")
         for chunk in chunks:  # 4,000 state changes arriving as fast as they can
             recorder(ChunkStarted(chunk.index, 1))
             recorder(ChunkSucceeded(chunk.index, 1, f"/a/{chunk.index}.wav", "pcm_s16le", 22050, 1, 1.5, 0.1))
@@ -50,14 +49,14 @@ async def test_commits_are_batched(tmp_path: Path) -> None:
         commits = store.commits - before
         assert recorder.state_changes == 4000
         assert 1 <= commits <= 4000 / 100, commits
-        records = await load_chunks(store, "r1")
+        records = await store.chunks.load("r1")
         assert all(record.state == "done" and record.facts and record.facts.duration == 1.5 for record in records)
 
 
 async def test_time_bound_flushes_a_slow_trickle(tmp_path: Path) -> None:
     async with Store(tmp_path / "db.sqlite", batch_interval=0.05) as store:
         await seeded(store, 3)
-        store.write("UPDATE chunks SET state='running' WHERE run_id='r1' AND idx=0")
+        store.recorder("r1")(ChunkStarted(0, 1))
         await asyncio.sleep(0.3)  # no flush asked: the interval alone must commit it
         other = sqlite3.connect(tmp_path / "db.sqlite")
         assert other.execute("SELECT state FROM chunks WHERE idx=0").fetchone()[0] == "running"
@@ -67,9 +66,9 @@ async def test_data_survives_reopen_and_list_runs_counts_states(tmp_path: Path) 
     path = tmp_path / "db.sqlite"
     async with Store(path) as store:
         await seeded(store, 5)
-        EventRecorder(store, "r1")(ChunkSucceeded(2, 1, "/a.wav", "pcm_s16le", 22050, 1, 1.0, 0.1))
+        store.recorder("r1")(ChunkSucceeded(2, 1, "/a.wav", "pcm_s16le", 22050, 1, 1.0, 0.1))
     async with Store(path) as store:
-        [(run, counts)] = await list_runs(store)
+        [(run, counts)] = await store.runs.listing()
         assert run.id == "r1" and counts == {"queued": 4, "done": 1}
 
 
@@ -83,7 +82,7 @@ async def test_newer_schema_is_refused(tmp_path: Path) -> None:
 
 
 async def test_a_failed_batch_reaches_flush_and_later_writes(tmp_path: Path) -> None:
-    async with Store(tmp_path / "db.sqlite") as store:
+    async with Database(tmp_path / "db.sqlite") as store:
         store.write("INSERT INTO no_such_table VALUES (1)")
         with pytest.raises(StoreError, match="no_such_table"):
             await store.flush()
@@ -95,13 +94,13 @@ async def test_a_second_process_can_read_while_the_writer_writes(tmp_path: Path)
     path = tmp_path / "db.sqlite"
     async with Store(path) as writer, Store(path) as reader:
         await seeded(writer, 50)
+        recorder = writer.recorder("r1")
         for n in range(50):
-            writer.write("UPDATE chunks SET state='done' WHERE run_id='r1' AND idx=?", (n,))
-            rows = await reader.fetchall("SELECT COUNT(*) AS n FROM chunks")
-            assert rows[0]["n"] == 50
+            recorder(ChunkSucceeded(n, 1, f"/a/{n}.wav", "pcm_s16le", 22050, 1, 1.0, 0.1))
+            assert len(await reader.chunks.load("r1")) == 50
         await writer.flush()
-        done = await reader.fetchone("SELECT COUNT(*) AS n FROM chunks WHERE state='done'")
-        assert done is not None and done["n"] == 50
+        [(_run, counts)] = await reader.runs.listing()
+        assert counts == {"done": 50}
 
 
 async def test_job_ids_arriving_together_share_one_commit_and_are_durable_at_once(tmp_path: Path) -> None:
@@ -110,7 +109,7 @@ async def test_job_ids_arriving_together_share_one_commit_and_are_durable_at_onc
         before = store.commits
 
         async def submitted(n: int) -> None:
-            store.write("UPDATE chunks SET job_id=? WHERE run_id='r1' AND idx=?", (f"job-{n}", n))
+            store.recorder("r1")(ChunkJobSubmitted(n, f"job-{n}"))
             await store.committed(within=0.05)
 
         started = asyncio.get_running_loop().time()
@@ -134,6 +133,32 @@ async def test_a_version_1_database_is_migrated_in_place(tmp_path: Path) -> None
     raw.commit()
     raw.close()
     async with Store(path) as store:
-        row = await store.fetchone("SELECT id, stats_json FROM runs")
-        assert row is not None and row["id"] == "old" and row["stats_json"] is None
+        run = await store.runs.get("old")
+        assert run is not None and run.state == "done" and await store.runs.last_stats("old") == {}
+    assert sqlite3.connect(path).execute("SELECT stats_json FROM runs").fetchall() == [(None,)]
     assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+
+
+async def test_a_chunks_details_and_the_runs_totals_come_back_as_records(tmp_path: Path) -> None:
+    async with Store(tmp_path / "db.sqlite") as store:
+        await seeded(store, 3)
+        record = store.recorder("r1")
+        record(ChunkStarted(0, 1))
+        record(ChunkJobSubmitted(0, "job-a"))
+        record(ChunkRetryScheduled(0, 1, "HTTP 503 busy", 1.5))
+        record(ChunkStarted(0, 2))
+        record(ChunkSucceeded(0, 2, "/a/0.wav", "pcm_s16le", 22050, 1, 2.0, 0.5,
+                              {"delay_ms": 120, "execution_ms": 900, "worker_id": "w1", "cost": 0.002}))  # fmt: skip
+        record(ChunkSucceeded(1, 1, "/a/1.wav", "pcm_s16le", 22050, 1, 1.0, 0.25))
+        await store.flush()
+        details = await store.chunks.details("r1", 0)
+        assert details == ChunkDetails(
+            index=0, section=0, state=ChunkState.DONE, attempts=2, text="chunk 0.", job_id=None, submissions=1,
+            worker_id="w1", elapsed=0.5, delay_ms=120, execution_ms=900, cost=0.002, duration=2.0,
+            events=(LoggedEvent(details.events[0].at, "retry", "HTTP 503 busy (retry in 1.5 s)"),),
+        )  # fmt: skip
+        assert await store.chunks.details("r1", 99) is None
+        assert await store.chunks.median_seconds_per_char("r1") == 2.0 / len("chunk 0.")
+        totals = await store.chunks.totals("r1")
+        assert (totals.spend, totals.audio_seconds, totals.attempts, totals.submissions) == (0.002, 3.0, 3, 1)
+        assert await store.chunks.spend("r1") == 0.002

@@ -1,4 +1,4 @@
-"""Plain data shared by every layer: documents, chunks, chunk states and audio facts."""
+"""Plain data shared by every layer: documents, chunks, chunk states, audio facts and a chunk's stored details."""
 
 from __future__ import annotations
 
@@ -54,6 +54,36 @@ class ChunkState(enum.StrEnum):
     DONE = "done"
     RETRY = "retry"
     FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class LoggedEvent:
+    """A notable event the store logged for a chunk (a retry, a failure)."""
+
+    at: float  # seconds since the epoch
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkDetails:
+    """Everything the store knows of one chunk: its state, tries, remote job, timings, audio and logged events."""
+
+    index: int
+    section: int
+    state: ChunkState
+    attempts: int
+    text: str
+    last_error: str | None = None
+    job_id: str | None = None
+    submissions: int = 0
+    worker_id: str | None = None
+    elapsed: float | None = None  # seconds the last try took
+    delay_ms: int | None = None  # the remote backend's queue wait
+    execution_ms: int | None = None
+    cost: float | None = None
+    duration: float | None = None  # seconds of audio
+    events: tuple[LoggedEvent, ...] = ()  # oldest first
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,10 +24,9 @@ from tui_tts.run.assemble import missing_text
 from tui_tts.run.progress import format_duration
 from tui_tts.run.request import resolve_run
 from tui_tts.run.runner import DATABASE_NAME
-from tui_tts.store import Store
+from tui_tts.store import RunRecord, Store
 from tui_tts.store.ownership import acquire as acquire_run
 from tui_tts.store.ownership import creation_lock, with_live_state
-from tui_tts.store.runs import RunRecord, list_runs, load_chunks, run_settings, section_titles
 
 
 @asynccontextmanager
@@ -46,7 +45,7 @@ async def runs_command(args: argparse.Namespace) -> int:
     rows = []
     if (data_dir / DATABASE_NAME).exists():
         async with Store(data_dir / DATABASE_NAME) as store:
-            rows = await list_runs(store)
+            rows = await store.runs.listing()
     listing = [{**_run_summary(with_live_state(data_dir, run), counts),
                 "size_bytes": folder_bytes(run_folder(data_dir, run.id))} for run, counts in rows]  # fmt: skip
     if args.json:
@@ -77,17 +76,11 @@ def _run_summary(run: RunRecord, counts: dict[str, int]) -> dict[str, Any]:
 async def show_command(args: argparse.Namespace) -> int:
     async with opened_store(args) as (_settings, data_dir, store):
         run = with_live_state(data_dir, await resolve_run(store, args.run))
-        records = await load_chunks(store, run.id)
-        totals = await store.fetchone(
-            "SELECT SUM(cost) AS spend, SUM(duration) AS audio, SUM(submissions) AS submissions, "
-            "SUM(attempts) AS attempts, AVG(elapsed) AS mean_elapsed, MIN(started_at) AS first, "
-            "MAX(finished_at) AS last, SUM(execution_ms) AS execution_ms FROM chunks WHERE run_id=?", (run.id,),
-        )  # fmt: skip
-        settings = await run_settings(store, run.id)
-        titles = await section_titles(store, run.id)
-        stats_row = await store.fetchone("SELECT stats_json FROM runs WHERE id=?", (run.id,))
-    assert totals is not None
-    execution = json.loads(stats_row["stats_json"]) if stats_row and stats_row["stats_json"] else {}
+        records = await store.chunks.load(run.id)
+        totals = await store.chunks.totals(run.id)
+        settings = await store.runs.settings(run.id)
+        execution = await store.runs.last_stats(run.id)
+        titles = await store.runs.section_titles(run.id)
     states: dict[str, int] = {}
     for record in records:
         states[record.state] = states.get(record.state, 0) + 1
@@ -96,11 +89,12 @@ async def show_command(args: argparse.Namespace) -> int:
     chars = sum(len(r.chunk.text) for r in records)
     report = {
         **_run_summary(run, states), "chunks_by_state": states, "characters": chars, "settings": settings,
-        "audio_seconds": round(totals["audio"] or 0.0, 2), "spend": round(totals["spend"] or 0.0, 6),
-        "submissions": totals["submissions"] or 0, "attempts": totals["attempts"] or 0,
-        "mean_chunk_seconds": round(totals["mean_elapsed"] or 0.0, 3),
-        "execution_seconds": round((totals["execution_ms"] or 0) / 1000, 2),
-        "synthesis_wall_seconds": round((totals["last"] or 0) - (totals["first"] or 0), 2) if totals["first"] else 0,
+        "audio_seconds": round(totals.audio_seconds, 2), "spend": round(totals.spend, 6),
+        "submissions": totals.submissions, "attempts": totals.attempts,
+        "mean_chunk_seconds": round(totals.mean_elapsed, 3),
+        "execution_seconds": round(totals.execution_ms / 1000, 2),
+        "synthesis_wall_seconds": round((totals.last_finished or 0) - totals.first_started, 2)
+        if totals.first_started else 0,
         "output_duration": run.output_duration, "last_execution": execution, "failures": failures,
         "missing_from_output": missing_text(records, titles) if run.output_duration else [],
     }  # fmt: skip
@@ -142,7 +136,7 @@ async def stitch_command(args: argparse.Namespace) -> int:
             raise UserError(f"the output {output} has no extension, so no format: add one")
         check_output_path(output, Path(run.input_path))
         ffmpeg = find_ffmpeg(settings.output.ffmpeg)
-        records = await load_chunks(store, run.id)
+        records = await store.chunks.load(run.id)
         document = None
         if FORMATS[format_name].chapters:  # title, author and cover come from the book itself, when it is still there
             from tui_tts.text.loading import load_document
@@ -166,7 +160,7 @@ async def stitch_command(args: argparse.Namespace) -> int:
                 return EXIT_INTERRUPTED
             finally:
                 printer.finish()
-        gaps = missing_text(records, await section_titles(store, run.id)) if args.allow_gaps else []
+        gaps = missing_text(records, await store.runs.section_titles(run.id)) if args.allow_gaps else []
     ownership.release()
     for line in gaps:
         print(f"missing: {line}", file=sys.stderr)
@@ -191,7 +185,7 @@ async def rm_command(args: argparse.Namespace) -> int:
                 if answer.strip().lower() not in {"y", "yes"}:
                     print("kept")
                     return EXIT_OK
-            store.write("DELETE FROM runs WHERE id=?", (run.id,))
+            store.runs.delete(run.id)
             await store.flush()
             shutil.rmtree(folder, ignore_errors=True)
         finally:

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from tui_tts.errors import EXIT_OK, UserError
+from tui_tts.store import RunRecord
 from tui_tts.store.ownership import RunOwnership, run_owner, try_acquire
-from tui_tts.store.runs import RunRecord, list_runs
 
 DAY = 86400.0
 
@@ -46,7 +46,7 @@ async def prune_command(args: argparse.Namespace) -> int:
     if args.older_than is None and args.keep is None:
         raise UserError("say which runs to prune: --older-than DAYS, --keep K (the newest K stay), or both")
     async with opened_store(args) as (_settings, data_dir, store):
-        runs = [run for run, _counts in await list_runs(store)]  # newest first
+        runs = [run for run, _counts in await store.runs.listing()]  # newest first
         now = time.time()
         candidates = [run for position, run in enumerate(runs)
                       if (args.keep is None or position >= args.keep)
@@ -74,7 +74,7 @@ async def prune_command(args: argparse.Namespace) -> int:
                 sizes.pop(run.id)
                 continue
             held.append(ownership)
-            store.write("DELETE FROM runs WHERE id=?", (run.id,))
+            store.runs.delete(run.id)
         await store.flush()
     for ownership in held:
         shutil.rmtree(run_folder(data_dir, ownership.run_id), ignore_errors=True)

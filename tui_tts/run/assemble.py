@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import bisect
 import itertools
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,8 +19,7 @@ from tui_tts.errors import RunAborted
 from tui_tts.events import EventBus, LogEmitted, StitchFinished, StitchProgressed
 from tui_tts.models import ChunkState, Document
 from tui_tts.run.stitch_progress import StitchPace
-from tui_tts.store import Store
-from tui_tts.store.runs import ChunkRecord, RunRecord, section_titles, update_run
+from tui_tts.store import ChunkRecord, RunRecord, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +110,7 @@ async def stitch_run(
     lengths = [p.facts.duration + (seams.after[n] if seams else 0.0) for n, p in enumerate(pieces)]
     parts = split_parts(lengths, sections, ends_paragraph, settings.output.part_hours * 3600)
     with_chapters = FORMATS[format_name].chapters
-    titles = await section_titles(store, run.id) if with_chapters else []
+    titles = await store.runs.section_titles(run.id) if with_chapters else []
     out = settings.output
     loudness = Loudness(out.loudness, out.true_peak) if out.loudnorm else None
     results: list[StitchResult] = []
@@ -144,10 +142,9 @@ async def stitch_run(
     first = results[0]
     combined = StitchResult(first.path, duration, size, first.copied, sum(r.normalized for r in results),
                             first.starts, tuple(r.path for r in results))  # fmt: skip
-    whole = not (allow_gaps and failed)
-    update_run(store, run.id, state="done" if whole else "failed", finished_at=time.time(),
-               output_path=str(output.resolve()), output_format=format_name,
-               output_duration=duration, output_bytes=size)  # fmt: skip
+    store.runs.record_output(run.id, str(output.resolve()), format_name, duration, size)
+    if allow_gaps and failed:
+        store.runs.set_state(run.id, "failed")  # written, but not whole
     bus.emit(StitchFinished(str(first.path), duration, size, first.copied))
     if not out.keep_chunks:
         await asyncio.to_thread(_remove_chunk_audio, pieces)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tui_tts.audio.probe import AudioError, probe_file
 from tui_tts.models import AudioFacts
-from tui_tts.store.runs import ChunkRecord
+from tui_tts.store import ChunkRecord
 
 
 def audio_on_disk(records: list[ChunkRecord], chunk_dir: Path) -> dict[int, tuple[Path, AudioFacts]]:

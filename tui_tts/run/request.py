@@ -10,8 +10,7 @@ from typing import Any
 
 from tui_tts.errors import UserError
 from tui_tts.models import Document
-from tui_tts.store import Store
-from tui_tts.store.runs import RunRecord, find_runs, list_runs
+from tui_tts.store import RunRecord, Store
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,11 +69,11 @@ def read_cover(path: Path) -> bytes:
 async def resolve_run(store: Store, reference: str) -> RunRecord:
     """A run by id, unique id prefix, or 'last'."""
     if reference in {"last", "latest"}:
-        runs = await list_runs(store)
+        runs = await store.runs.listing()
         if not runs:
             raise UserError("no runs yet")
         return runs[0][0]
-    matches = await find_runs(store, reference)
+    matches = await store.runs.with_prefix(reference)
     exact = [run for run in matches if run.id == reference]
     if exact:
         return exact[0]

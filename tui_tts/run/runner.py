@@ -21,27 +21,17 @@ from tui_tts.engines.base import Engine
 from tui_tts.engines.breaker import EndpointBreaker
 from tui_tts.errors import InputError, RunAborted
 from tui_tts.events import ChunkJobSubmitted, EventBus
-from tui_tts.models import Chunk, ChunkState, Document
+from tui_tts.models import AudioFacts, Chunk, ChunkDetails, ChunkState, Document
 from tui_tts.run.assemble import stitch_run
 from tui_tts.run.chunk_files import audio_on_disk
 from tui_tts.run.chunk_files import write_atomically as _write_atomically
 from tui_tts.run.job_journal import journal_path, read_jobs, record_job
 from tui_tts.run.limits import ConcurrencyLimit
 from tui_tts.run.scheduler import ChunkOutcome, Scheduler
-from tui_tts.store import Store, StoreError
+from tui_tts.store import ChunkRecord, RunRecord, Store, StoreError
 from tui_tts.store.ownership import RunOwnership, creation_lock
 from tui_tts.store.ownership import acquire as acquire_run
 from tui_tts.store.recorder import EventRecorder
-from tui_tts.store.runs import (
-    ChunkRecord,
-    RunRecord,
-    create_run,
-    find_run,
-    get_run,
-    latest_settings_for_input,
-    load_chunks,
-    update_run,
-)
 from tui_tts.text.chunking import chunk_document
 from tui_tts.text.lexicon import Lexicon
 
@@ -201,11 +191,11 @@ class RunController:
         input_hash, run_key = run_identity(input_bytes, self.settings, variant)
         async with creation_lock(self.data_dir):  # two processes starting at once find one run, and one owner
             if run_id is not None:
-                existing = await get_run(self.store, run_id)
+                existing = await self.store.runs.get(run_id)
                 if existing is None:
                     raise InputError(f"no run {run_id!r}")
             else:
-                existing = None if fresh else await find_run(self.store, run_key)
+                existing = None if fresh else await self.store.runs.find(run_key)
             if existing is None:
                 chunks = chunk_document(document, self.settings.run.max_chars)
                 if not chunks:
@@ -220,26 +210,25 @@ class RunController:
                 self.ownership = acquire_run(self.data_dir, run.id)  # owned before anyone can find it
                 identity = {**audio_settings(self.settings), **variant}
                 settings_json = json.dumps(identity, sort_keys=True)
-                previous = None if fresh else await latest_settings_for_input(self.store, input_hash)
+                previous = None if fresh else await self.store.runs.latest_settings_for_input(input_hash)
                 changed = settings_changes(json.loads(previous[1]), identity) if previous else []
-                await create_run(self.store, run, settings_json, document, chunks)
+                await self.store.runs.create(run, settings_json, document, chunks)
                 self.plan = RunPlan(run, chunks, list(chunks), {}, {}, False, 0, 0, tuple(changed))
             else:
                 self.ownership = acquire_run(self.data_dir, existing.id)  # or refuse: another process runs it
         if existing is not None and existing.state == "done" and not self.chunk_dir_for(existing.id).is_dir():
             # Finished, and its chunk audio removed once the output was verified: nothing to redo or to join again.
-            chunks = [record.chunk for record in await load_chunks(self.store, existing.id)]
+            chunks = [record.chunk for record in await self.store.chunks.load(existing.id)]
             self.plan = RunPlan(existing, chunks, [], {}, {}, True, len(chunks), 0, chunks_removed=True)
         elif existing is not None:
-            update_run(self.store, existing.id, output_path=str(output.resolve()),
-                       output_format=self.settings.output.format, state="active")  # fmt: skip
+            self.store.runs.reopen(existing.id, str(output.resolve()), self.settings.output.format)
             run = dataclasses.replace(
                 existing, output_path=str(output.resolve()), output_format=self.settings.output.format
             )
-            self.plan = await self._reconcile(run, await load_chunks(self.store, existing.id))
+            self.plan = await self._reconcile(run, await self.store.chunks.load(existing.id))
         plan = self.plan
         assert plan is not None
-        self._recorder = EventRecorder(self.store, plan.run.id)
+        self._recorder = self.store.recorder(plan.run.id)
         self.bus.subscribe(self._recorder)
         self._resume_jobs = dict(plan.resume_jobs)
         return plan
@@ -253,15 +242,14 @@ class RunController:
         todo: list[Chunk] = []
         attempts: dict[int, int] = {}
         resume_jobs: dict[int, str] = {}
-        adopted: list[tuple[object, ...]] = []
+        adopted: list[tuple[int, str, AudioFacts]] = []
         journal = read_jobs(journal_path(self.data_dir / "runs" / run.id))  # newer than the database, if anything
         for record in records:
             audio = found.get(record.chunk.index)
             if audio is not None:
                 path, facts = audio
                 if record.state != ChunkState.DONE or record.audio_path != str(path):
-                    adopted.append((str(path), facts.codec, facts.sample_rate, facts.channels, facts.duration, run.id,
-                                    record.chunk.index))  # fmt: skip
+                    adopted.append((record.chunk.index, str(path), facts))
                 continue
             todo.append(record.chunk)
             attempts[record.chunk.index] = 0 if record.state == ChunkState.FAILED else record.attempts
@@ -269,13 +257,9 @@ class RunController:
             job_id = journal.get(record.chunk.index) or record.job_id
             if job_id and record.state != ChunkState.FAILED:
                 resume_jobs[record.chunk.index] = job_id
-        self.store.write_many(
-            "UPDATE chunks SET state='done', audio_path=?, codec=?, sample_rate=?, channels=?, duration=? "
-            "WHERE run_id=? AND idx=?", adopted,
-        )  # fmt: skip
+        self.store.chunks.adopt(run.id, adopted)
         if todo:
-            self.store.write_many("UPDATE chunks SET state='queued' WHERE run_id=? AND idx=?",
-                                  [(run.id, chunk.index) for chunk in todo])  # fmt: skip
+            self.store.chunks.requeue(run.id, [chunk.index for chunk in todo])
         await self.store.flush()
         chunks = [record.chunk for record in records]
         pending = {chunk.index for chunk in todo}
@@ -295,29 +279,29 @@ class RunController:
             await self.scheduler.run(self.plan.todo if first_time else [], self.plan.attempts)
         finally:
             with contextlib.suppress(StoreError):  # a broken store has aborted the run: that is what is said
-                update_run(self.store, self.plan.run.id, stats_json=json.dumps(self.execution_stats(commits_before)))
+                self.store.runs.record_stats(self.plan.run.id, self.execution_stats(commits_before))
                 await self.store.flush()
         if self.scheduler.abort_reason:
             with contextlib.suppress(StoreError):
-                update_run(self.store, self.plan.run.id, state="stopped")
+                self.store.runs.set_state(self.plan.run.id, "stopped")
                 await self.store.flush()
             raise RunAborted(self.scheduler.abort_reason)
         if self._interrupted:
-            update_run(self.store, self.plan.run.id, state="stopped")
+            self.store.runs.set_state(self.plan.run.id, "stopped")
             await self.store.flush()
             outcome.interrupted = True
             outcome.elapsed = time.monotonic() - started
             return outcome
-        records = await load_chunks(self.store, self.plan.run.id)
+        records = await self.store.chunks.load(self.plan.run.id)
         outcome.failed = [r.chunk.index for r in records if r.state == ChunkState.FAILED]
         outcome.pending = [r.chunk.index for r in records if r.state not in (ChunkState.DONE, ChunkState.FAILED)]
         if outcome.failed or outcome.pending:
-            update_run(self.store, self.plan.run.id, state="failed")
+            self.store.runs.set_state(self.plan.run.id, "failed")
         elif stitch_output:
             try:
                 outcome.output = await self.stitch(records)
             except asyncio.CancelledError:  # the person quit during the join: every chunk is kept, join again later
-                update_run(self.store, self.plan.run.id, state="stopped")
+                self.store.runs.set_state(self.plan.run.id, "stopped")
                 await self.store.flush()
                 raise
         await self.store.flush()
@@ -334,7 +318,7 @@ class RunController:
     async def stitch_again(self) -> StitchResult:
         """Join the run's chunks again, as the store has them now (the dashboard's `s`)."""
         assert self.plan is not None
-        return await self.stitch(await load_chunks(self.store, self.plan.run.id))
+        return await self.stitch(await self.store.chunks.load(self.plan.run.id))
 
     def execution_stats(self, commits_before: int = 0) -> dict[str, object]:
         """Counters of this execution: store commits and rows, concurrency, and the engine's requests."""
@@ -354,32 +338,18 @@ class RunController:
         """Put every chunk that failed for good back in the queue. Returns how many."""
         assert self.plan is not None
         await self.store.flush()
-        failed = [r.chunk for r in await load_chunks(self.store, self.plan.run.id) if r.state == ChunkState.FAILED]
+        failed = [r.chunk for r in await self.store.chunks.load(self.plan.run.id) if r.state == ChunkState.FAILED]
         self.scheduler.requeue(failed)
         return len(failed)
 
-    async def chunk_details(self, index: int) -> dict[str, object]:
-        """Everything the store knows of one chunk, with its logged events."""
+    async def chunk_details(self, index: int) -> ChunkDetails | None:
+        """Everything the store knows of one chunk, with its logged events (None for no such chunk)."""
         assert self.plan is not None
-        run_id = self.plan.run.id
-        row = await self.store.fetchone("SELECT * FROM chunks WHERE run_id=? AND idx=?", (run_id, index))
-        if row is None:
-            return {}
-        events = await self.store.fetchall(
-            "SELECT at, kind, message FROM events WHERE run_id=? AND chunk=? ORDER BY id", (run_id, index)
-        )
-        details: dict[str, object] = dict(zip(row.keys(), tuple(row), strict=True))
-        details["events"] = [f"{time.strftime('%H:%M:%S', time.localtime(e['at']))} {e['kind']}: {e['message']}"
-                             for e in events]  # fmt: skip
-        return details
+        return await self.store.chunks.details(self.plan.run.id, index)
 
     async def median_seconds_per_char(self) -> float | None:
         assert self.plan is not None
-        rows = await self.store.fetchall(
-            "SELECT duration / LENGTH(text) AS ratio FROM chunks WHERE run_id=? AND state='done' AND duration > 0 "
-            "ORDER BY ratio", (self.plan.run.id,),
-        )  # fmt: skip
-        return float(rows[len(rows) // 2]["ratio"]) if rows else None
+        return await self.store.chunks.median_seconds_per_char(self.plan.run.id)
 
     async def cancel_remote_jobs(self) -> int:
         """Ask the backend to cancel every job in flight (when the person quits and chooses to cancel)."""

@@ -32,8 +32,7 @@ from tui_tts.run.runner import (
     run_identity,
     settings_changes,
 )
-from tui_tts.store import Store
-from tui_tts.store.runs import RunRecord, run_settings, update_run
+from tui_tts.store import RunRecord, Store
 from tui_tts.text.lexicon import Lexicon, configured_lexicon
 from tui_tts.text.loading import load_document, read_input_bytes, select_chapters
 
@@ -60,7 +59,7 @@ class Session:
     async def set_aside(self) -> None:
         """The run will not execute now (nothing to do, or its cost was declined): not 'active', as it was before."""
         state = self.plan.run.state if self.plan.resumed else "stopped"
-        update_run(self.controller.store, self.plan.run.id, state=state)
+        self.controller.store.runs.set_state(self.plan.run.id, state)
         await self.controller.store.flush()
 
     def cost_to_confirm(self) -> str | None:
@@ -137,8 +136,7 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
                 if not failed:
                     nothing_to_do = f"no failed chunks in run {plan.run.id}"
             stats = RunStats(len(plan.chunks), plan.done)
-            spent = await store.fetchone("SELECT SUM(cost) AS spend FROM chunks WHERE run_id=?", (plan.run.id,))
-            stats.spend = float(spent["spend"] or 0.0) if spent else 0.0  # what earlier sessions of this run paid
+            stats.spend = await store.chunks.spend(plan.run.id)  # what earlier sessions of this run paid
             session = Session(target.settings, target.input_path, document, controller, plan, stats, bus, request,
                               nothing_to_do, voice.notices)  # fmt: skip
             if nothing_to_do:
@@ -165,7 +163,7 @@ async def _stored_target(request: RunRequest, store: Store) -> _Target:
     """The run named by the request, with the settings stored for it; refused when the config no longer matches."""
     assert request.resume is not None
     run = await resolve_run(store, request.resume)
-    stored = await run_settings(store, run.id)
+    stored = await store.runs.settings(run.id)
     input_path = Path(run.input_path)
     if not input_path.is_file():
         raise UserError(f"run {run.id}: its input file is gone: {input_path}")

@@ -1,8 +1,10 @@
-"""The SQLite store: WAL, synchronous=NORMAL, a busy timeout, one writer connection fed by a queue.
+"""The SQLite file underneath the store: WAL, synchronous=NORMAL, a busy timeout, one writer fed by a queue.
 
 Writes are queued without waiting and committed in batches (by count or after a short interval, whichever comes
 first), each batch one `BEGIN IMMEDIATE` transaction of `executemany` calls. Reads use a second connection, so a
 progress query never waits for a batch.
+
+Only the store's own modules speak SQL to it (an import-linter contract); everyone else asks `Store` by name.
 """
 
 from __future__ import annotations
@@ -45,8 +47,8 @@ class _Flush:
         self.done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
 
-class Store:
-    """One run database file. Use as `async with Store(path) as store:`."""
+class Database:
+    """One run database file, spoken to in SQL. Use as `async with Database(path) as database:`."""
 
     def __init__(
         self, path: Path, *, batch_size: int = 500, batch_interval: float = 0.25, busy_timeout: int | None = None
@@ -65,7 +67,7 @@ class Store:
         self.failure: StoreError | None = None
         self._unsaved: list[tuple[str, Params]] = []  # writes refused after a failure, in order: one last try at close
 
-    async def __aenter__(self) -> Store:
+    async def __aenter__(self) -> Database:
         await self.open()
         return self
 

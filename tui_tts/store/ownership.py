@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from tui_tts.errors import UserError
-from tui_tts.store.runs import RunRecord
+from tui_tts.store.records import RunRecord
 
 OWNER_FILE = "owner.lock"
 CREATE_FILE = "create.lock"

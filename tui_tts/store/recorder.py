@@ -15,7 +15,7 @@ from tui_tts.events import (
     LogEmitted,
     RunAbortRequested,
 )
-from tui_tts.store.database import Store
+from tui_tts.store.database import Database
 
 _LOG = "INSERT INTO events (run_id, at, kind, chunk, message) VALUES (?, ?, ?, ?, ?)"
 
@@ -23,7 +23,7 @@ _LOG = "INSERT INTO events (run_id, at, kind, chunk, message) VALUES (?, ?, ?, ?
 class EventRecorder:
     """Subscribes to the event bus; never blocks (writes are queued for the store's batching writer)."""
 
-    def __init__(self, store: Store, run_id: str) -> None:
+    def __init__(self, store: Database, run_id: str) -> None:
         self.store = store
         self.run_id = run_id
         self.state_changes = 0

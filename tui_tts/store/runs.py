@@ -1,138 +1,105 @@
-"""Runs and their chunks as records: create, find by identity, load, update, list."""
+"""The runs in the store: create, find by identity or id, list, change state, record results, delete."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
-from dataclasses import dataclass
 from typing import Any
 
-from tui_tts.models import AudioFacts, Chunk, ChunkState, Document
-from tui_tts.store.database import Store
+from tui_tts.models import Chunk, Document
+from tui_tts.store.database import Database
+from tui_tts.store.records import RunRecord, run_from
 
 
-@dataclass(frozen=True, slots=True)
-class RunRecord:
-    id: str
-    run_key: str
-    input_path: str
-    input_hash: str
-    title: str
-    engine: str
-    output_path: str
-    output_format: str
-    state: str
-    total_chunks: int
-    created_at: float
-    finished_at: float | None
-    output_duration: float | None
+class Runs:
+    """Queries and updates of runs (and their section titles). Updates are queued; `Store.flush()` commits them."""
 
+    def __init__(self, database: Database) -> None:
+        self._db = database
 
-@dataclass(frozen=True, slots=True)
-class ChunkRecord:
-    chunk: Chunk
-    state: ChunkState
-    attempts: int
-    last_error: str | None
-    audio_path: str | None
-    facts: AudioFacts | None
-    job_id: str | None
+    async def find(self, run_key: str) -> RunRecord | None:
+        """The newest run with this identity (same input bytes and audio-affecting settings)."""
+        row = await self._db.fetchone("SELECT * FROM runs WHERE run_key=? ORDER BY created_at DESC LIMIT 1", (run_key,))
+        return run_from(row) if row else None
 
+    async def get(self, run_id: str) -> RunRecord | None:
+        row = await self._db.fetchone("SELECT * FROM runs WHERE id=?", (run_id,))
+        return run_from(row) if row else None
 
-async def find_run(store: Store, run_key: str) -> RunRecord | None:
-    """The newest run with this identity (same input bytes and audio-affecting settings)."""
-    row = await store.fetchone("SELECT * FROM runs WHERE run_key=? ORDER BY created_at DESC LIMIT 1", (run_key,))
-    return _run(row) if row else None
+    async def with_prefix(self, prefix: str) -> list[RunRecord]:
+        """Runs whose id starts with prefix (ids are long; a unique prefix is enough), newest first."""
+        rows = await self._db.fetchall("SELECT * FROM runs WHERE id LIKE ? ORDER BY created_at DESC", (prefix + "%",))
+        return [run_from(row) for row in rows]
 
+    async def listing(self) -> list[tuple[RunRecord, dict[str, int]]]:
+        """Every run, newest first, with its chunk counts by state."""
+        runs = [run_from(row) for row in await self._db.fetchall("SELECT * FROM runs ORDER BY created_at DESC")]
+        counts: dict[str, dict[str, int]] = {run.id: {} for run in runs}
+        for row in await self._db.fetchall("SELECT run_id, state, COUNT(*) AS n FROM chunks GROUP BY run_id, state"):
+            counts.setdefault(row["run_id"], {})[row["state"]] = int(row["n"])
+        return [(run, counts.get(run.id, {})) for run in runs]
 
-async def latest_settings_for_input(store: Store, input_hash: str) -> tuple[str, str] | None:
-    """(run id, settings JSON) of the newest run of the same input bytes, whatever its settings."""
-    row = await store.fetchone(
-        "SELECT id, settings_json FROM runs WHERE input_hash=? ORDER BY created_at DESC LIMIT 1", (input_hash,)
-    )
-    return (str(row["id"]), str(row["settings_json"])) if row else None
+    async def latest_settings_for_input(self, input_hash: str) -> tuple[str, str] | None:
+        """(run id, settings JSON) of the newest run of the same input bytes, whatever its settings."""
+        row = await self._db.fetchone(
+            "SELECT id, settings_json FROM runs WHERE input_hash=? ORDER BY created_at DESC LIMIT 1", (input_hash,)
+        )
+        return (str(row["id"]), str(row["settings_json"])) if row else None
 
+    async def settings(self, run_id: str) -> dict[str, Any]:
+        """The audio-affecting settings (and chapter choice) the run was made with; {} for an unknown run."""
+        row = await self._db.fetchone("SELECT settings_json FROM runs WHERE id=?", (run_id,))
+        return dict(json.loads(row["settings_json"])) if row else {}
 
-async def find_runs(store: Store, prefix: str) -> list[RunRecord]:
-    """Runs whose id starts with prefix (ids are long; a unique prefix is enough)."""
-    rows = await store.fetchall("SELECT * FROM runs WHERE id LIKE ? ORDER BY created_at DESC", (prefix + "%",))
-    return [_run(row) for row in rows]
+    async def last_stats(self, run_id: str) -> dict[str, Any]:
+        """The counters of the run's last execution (commits, requests, ...); {} when it never ran."""
+        row = await self._db.fetchone("SELECT stats_json FROM runs WHERE id=?", (run_id,))
+        return dict(json.loads(row["stats_json"])) if row and row["stats_json"] else {}
 
+    async def section_titles(self, run_id: str) -> list[str]:
+        rows = await self._db.fetchall("SELECT title FROM sections WHERE run_id=? ORDER BY idx", (run_id,))
+        return [str(row["title"]) for row in rows]
 
-async def run_settings(store: Store, run_id: str) -> dict[str, Any]:
-    row = await store.fetchone("SELECT settings_json FROM runs WHERE id=?", (run_id,))
-    return dict(json.loads(row["settings_json"])) if row else {}
+    async def create(self, run: RunRecord, settings_json: str, document: Document, chunks: list[Chunk]) -> None:
+        """Write the run, its sections and its chunks in one go, and wait for the commit."""
+        now = time.time()
+        self._db.write(
+            "INSERT INTO runs (id, run_key, input_path, input_hash, title, settings_json, engine, output_path, "
+            "output_format, state, total_chunks, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (run.id, run.run_key, run.input_path, run.input_hash, run.title, settings_json, run.engine,
+             run.output_path, run.output_format, run.state, run.total_chunks, now, now),
+        )  # fmt: skip
+        sections = [(run.id, number, section.title) for number, section in enumerate(document.sections)]
+        self._db.write_many("INSERT INTO sections (run_id, idx, title) VALUES (?,?,?)", sections)
+        self._db.write_many(
+            "INSERT INTO chunks (run_id, idx, section, start_offset, end_offset, text, ends_paragraph) "
+            "VALUES (?,?,?,?,?,?,?)",
+            [(run.id, c.index, c.section, c.start, c.end, c.text, int(c.ends_paragraph)) for c in chunks],
+        )
+        await self._db.flush()
 
+    def set_state(self, run_id: str, state: str) -> None:
+        """Queue a change of the run's state ('active', 'stopped', 'failed', 'done')."""
+        self._update(run_id, state=state)
 
-async def get_run(store: Store, run_id: str) -> RunRecord | None:
-    row = await store.fetchone("SELECT * FROM runs WHERE id=?", (run_id,))
-    return _run(row) if row else None
+    def reopen(self, run_id: str, output_path: str, output_format: str) -> None:
+        """Queue: the run is active again, writing this output (a resume may name another file or format)."""
+        self._update(run_id, output_path=output_path, output_format=output_format, state="active")
 
+    def record_stats(self, run_id: str, stats: dict[str, object]) -> None:
+        """Queue the counters of this execution (shown by `show`, read by the benchmarks)."""
+        self._update(run_id, stats_json=json.dumps(stats))
 
-async def create_run(store: Store, run: RunRecord, settings_json: str, document: Document, chunks: list[Chunk]) -> None:
-    """Write the run, its sections and its chunks in one go, and wait for the commit."""
-    now = time.time()
-    store.write(
-        "INSERT INTO runs (id, run_key, input_path, input_hash, title, settings_json, engine, output_path, "
-        "output_format, state, total_chunks, created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-        (run.id, run.run_key, run.input_path, run.input_hash, run.title, settings_json, run.engine, run.output_path,
-         run.output_format, run.state, run.total_chunks, now, now),
-    )  # fmt: skip
-    store.write_many("INSERT INTO sections (run_id, idx, title) VALUES (?,?,?)",
-                     [(run.id, number, section.title) for number, section in enumerate(document.sections)])  # fmt: skip
-    store.write_many(
-        "INSERT INTO chunks (run_id, idx, section, start_offset, end_offset, text, ends_paragraph) "
-        "VALUES (?,?,?,?,?,?,?)",
-        [(run.id, c.index, c.section, c.start, c.end, c.text, int(c.ends_paragraph)) for c in chunks],
-    )
-    await store.flush()
+    def record_output(self, run_id: str, output_path: str, output_format: str, duration: float, size: int) -> None:
+        """Queue: the run is done, its output joined and written."""
+        self._update(run_id, state="done", finished_at=time.time(), output_path=output_path,
+                     output_format=output_format, output_duration=duration, output_bytes=size)  # fmt: skip
 
+    def delete(self, run_id: str) -> None:
+        """Queue the removal of the run with its sections, chunks and events (the foreign keys cascade)."""
+        self._db.write("DELETE FROM runs WHERE id=?", (run_id,))
 
-def update_run(store: Store, run_id: str, **fields: Any) -> None:
-    """Queue an update of some run columns (and updated_at)."""
-    fields["updated_at"] = time.time()
-    columns = ", ".join(f"{name}=?" for name in fields)
-    store.write(f"UPDATE runs SET {columns} WHERE id=?", (*fields.values(), run_id))
-
-
-async def load_chunks(store: Store, run_id: str) -> list[ChunkRecord]:
-    rows = await store.fetchall("SELECT * FROM chunks WHERE run_id=? ORDER BY idx", (run_id,))
-    return [_chunk(row) for row in rows]
-
-
-async def section_titles(store: Store, run_id: str) -> list[str]:
-    rows = await store.fetchall("SELECT title FROM sections WHERE run_id=? ORDER BY idx", (run_id,))
-    return [str(row["title"]) for row in rows]
-
-
-async def list_runs(store: Store) -> list[tuple[RunRecord, dict[str, int]]]:
-    """Every run, newest first, with its chunk counts by state."""
-    runs = [_run(row) for row in await store.fetchall("SELECT * FROM runs ORDER BY created_at DESC")]
-    counts: dict[str, dict[str, int]] = {run.id: {} for run in runs}
-    for row in await store.fetchall("SELECT run_id, state, COUNT(*) AS n FROM chunks GROUP BY run_id, state"):
-        counts.setdefault(row["run_id"], {})[row["state"]] = int(row["n"])
-    return [(run, counts.get(run.id, {})) for run in runs]
-
-
-def _run(row: sqlite3.Row) -> RunRecord:
-    return RunRecord(
-        id=row["id"], run_key=row["run_key"], input_path=row["input_path"], input_hash=row["input_hash"],
-        title=row["title"], engine=row["engine"],
-        output_path=row["output_path"], output_format=row["output_format"], state=row["state"],
-        total_chunks=row["total_chunks"], created_at=row["created_at"], finished_at=row["finished_at"],
-        output_duration=row["output_duration"],
-    )  # fmt: skip
-
-
-def _chunk(row: sqlite3.Row) -> ChunkRecord:
-    chunk = Chunk(
-        index=row["idx"], section=row["section"], start=row["start_offset"], end=row["end_offset"], text=row["text"],
-        ends_paragraph=bool(row["ends_paragraph"]),
-    )  # fmt: skip
-    facts = None
-    if row["codec"] and row["duration"] is not None:
-        container = "wav" if str(row["codec"]).startswith("pcm_") else str(row["audio_path"] or "").rsplit(".", 1)[-1]
-        facts = AudioFacts(row["codec"], container, row["sample_rate"], row["channels"], row["duration"])
-    return ChunkRecord(chunk, ChunkState(row["state"]), row["attempts"], row["last_error"], row["audio_path"], facts,
-                       row["job_id"])  # fmt: skip
+    def _update(self, run_id: str, **fields: Any) -> None:
+        fields["updated_at"] = time.time()
+        columns = ", ".join(f"{name}=?" for name in fields)
+        self._db.write(f"UPDATE runs SET {columns} WHERE id=?", (*fields.values(), run_id))

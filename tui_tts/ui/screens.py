@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,43 +13,45 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from tui_tts.models import ChunkDetails
 from tui_tts.run.progress import format_duration
 
 
-def describe_chunk(details: dict[str, Any], median_seconds_per_char: float | None) -> Content:
+def describe_chunk(details: ChunkDetails, median_seconds_per_char: float | None) -> Content:
     """The details of one chunk: text, state, attempts, errors, job, timings, audio per character.
 
     Built as Content: the chunk's text and a server's error message are shown literally, never parsed as markup.
     """
     parts: list[tuple[str, str] | str] = [
-        (f"Chunk {details['idx'] + 1}", "bold"), f"  section {details['section'] + 1}  ",
-        (str(details["state"]), "bold"), f"  attempts {details['attempts']}",
+        (f"Chunk {details.index + 1}", "bold"), f"  section {details.section + 1}  ",
+        (str(details.state), "bold"), f"  attempts {details.attempts}",
     ]  # fmt: skip
-    if details.get("job_id"):
-        parts.append(f"\njob {details['job_id']}  submissions {details.get('submissions') or 0}"
-                     + (f"  worker {details['worker_id']}" if details.get("worker_id") else ""))  # fmt: skip
+    if details.job_id:
+        parts.append(f"\njob {details.job_id}  submissions {details.submissions}"
+                     + (f"  worker {details.worker_id}" if details.worker_id else ""))  # fmt: skip
     timing = []
-    if details.get("elapsed") is not None:
-        timing.append(f"took {details['elapsed']:.2f} s")
-    if details.get("delay_ms") is not None:
-        timing.append(f"queued {details['delay_ms'] / 1000:.2f} s")
-    if details.get("execution_ms") is not None:
-        timing.append(f"executed {details['execution_ms'] / 1000:.2f} s")
-    if details.get("cost"):
-        timing.append(f"${details['cost']:.5f}")
+    if details.elapsed is not None:
+        timing.append(f"took {details.elapsed:.2f} s")
+    if details.delay_ms is not None:
+        timing.append(f"queued {details.delay_ms / 1000:.2f} s")
+    if details.execution_ms is not None:
+        timing.append(f"executed {details.execution_ms / 1000:.2f} s")
+    if details.cost:
+        timing.append(f"${details.cost:.5f}")
     if timing:
         parts.append("\n" + "  ".join(timing))
-    if details.get("duration"):
-        per_char = details["duration"] / max(1, len(details["text"]))
-        parts.append(f"\naudio {format_duration(details['duration'])} ({details['duration']:.2f} s), "
+    if details.duration:
+        per_char = details.duration / max(1, len(details.text))
+        parts.append(f"\naudio {format_duration(details.duration)} ({details.duration:.2f} s), "
                      f"{per_char:.3f} s per character")  # fmt: skip
         if median_seconds_per_char and per_char < 0.5 * median_seconds_per_char:
             parts += ["  ", ("suspect: much shorter than its text should be (truncated?)", "bold $error")]
-    if details.get("last_error"):
-        parts += ["\n", (f"last error: {details['last_error']}", "$error")]
-    for event in details.get("events", [])[-10:]:
-        parts += ["\n", (str(event), "dim")]
-    parts += ["\n\n", str(details["text"])]
+    if details.last_error:
+        parts += ["\n", (f"last error: {details.last_error}", "$error")]
+    for event in details.events[-10:]:
+        moment = time.strftime("%H:%M:%S", time.localtime(event.at))
+        parts += ["\n", (f"{moment} {event.kind}: {event.message}", "dim")]
+    parts += ["\n\n", details.text]
     return Content.assemble(*parts)
 
 
