@@ -29,8 +29,7 @@ async def finished_run(folder: Path, chunks: int) -> tuple[Path, Path]:
     """A run whose every chunk is done, with a real 0.5 s WAV for each (what a finished run leaves)."""
     from tui_tts.audio.ffmpeg import find_ffmpeg
     from tui_tts.audio.wav import pcm_to_wav
-    from tui_tts.config import load_settings
-    from tui_tts.engines.factory import build_engine
+    from tui_tts.engines.registry import build_engine, load_settings
     from tui_tts.run.runner import DATABASE_NAME, RunController
     from tui_tts.store import Store
     from tui_tts.text.loading import load_document

@@ -10,7 +10,7 @@ import pytest
 
 from tests.test_cli import tui_tts
 from tests.test_remote_runs import free_port, start_server, wait_for_port
-from tui_tts.config import load_settings
+from tui_tts.engines.registry import load_settings
 from tui_tts.run.cost import estimate_cost
 
 BOOK = "The rabbit ran on and on past the hedge. " * 100  # 4,100 characters

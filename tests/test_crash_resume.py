@@ -154,8 +154,7 @@ def test_two_runs_at_once_on_one_data_dir_never_see_a_lock(tmp_path: Path) -> No
 async def test_a_full_disk_stops_the_run_cleanly_and_resume_works(tmp_path: Path, ffmpeg: Ffmpeg,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
     import tui_tts.run.runner as runner
-    from tui_tts.config import load_settings
-    from tui_tts.engines.factory import build_engine
+    from tui_tts.engines.registry import build_engine, load_settings
     from tui_tts.errors import RunAborted
     from tui_tts.store import Store
     from tui_tts.text.loading import load_document

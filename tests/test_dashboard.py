@@ -14,9 +14,9 @@ from textual.pilot import Pilot
 from textual.widgets import RichLog
 
 from tui_tts.audio.ffmpeg import find_ffmpeg
-from tui_tts.config import load_settings
 from tui_tts.emulator import Emulator, EmulatorConfig, running_emulator
 from tui_tts.engines.local import LocalEngine
+from tui_tts.engines.registry import load_settings
 from tui_tts.events import ChunkFailed, ChunkRetryScheduled, ChunkStarted, ChunkSucceeded, EventBus, LimitChanged
 from tui_tts.models import Document, Section
 from tui_tts.run.progress import RunStats

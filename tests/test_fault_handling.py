@@ -115,7 +115,7 @@ def test_an_outage_longer_than_the_patience_stops_the_run_cleanly(tmp_path: Path
 KILL_AFTER_JOB_ANSWER = """
 import asyncio, os, signal, sys
 from pathlib import Path
-from tui_tts.config import load_settings
+from tui_tts.engines.registry import load_settings
 from tui_tts.run.runner import RunController
 from tui_tts.store import Store
 from tui_tts.text.loading import load_document
@@ -158,10 +158,9 @@ def test_a_job_id_survives_a_kill_right_after_its_answer(tmp_path: Path) -> None
 
 async def test_a_stalled_run_says_why_at_every_interval() -> None:
     """Issue 12 item 7: with nothing progressing, the run names what it waits on (here a job stuck in the queue)."""
-    from tui_tts.config import RunpodSettings
     from tui_tts.emulator import EmulatorConfig, running_emulator
     from tui_tts.engines.breaker import EndpointBreaker
-    from tui_tts.engines.runpod import RunpodEngine
+    from tui_tts.engines.runpod import RunpodEngine, RunpodSettings
     from tui_tts.events import EventBus, LogEmitted
     from tui_tts.models import Chunk
     from tui_tts.run.stall import StallWatch
@@ -247,10 +246,9 @@ def test_the_emulator_outage_flag_is_checked() -> None:
 
 
 async def test_the_openai_engine_reports_an_unreachable_server_to_the_breaker() -> None:
-    from tui_tts.config import OpenAISettings
     from tui_tts.engines.base import RetryableError
     from tui_tts.engines.breaker import EndpointBreaker
-    from tui_tts.engines.openai import OpenAIEngine
+    from tui_tts.engines.openai import OpenAIEngine, OpenAISettings
     from tui_tts.models import Chunk
 
     engine = OpenAIEngine(OpenAISettings(base_url=f"http://127.0.0.1:{free_port()}/v1"), concurrency=2)

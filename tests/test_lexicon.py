@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_tts.config import load_settings
+from tui_tts.engines.registry import load_settings
 from tui_tts.errors import ConfigError
 from tui_tts.models import Document, Section
 from tui_tts.run.language import check_voice
@@ -94,12 +94,12 @@ def test_scripts_are_told_apart() -> None:
 
 
 def test_local_voice_is_chosen_for_the_script_unless_named() -> None:
-    assert check_voice(load_settings(), ZH).settings.local.voice == "cmn"
-    assert check_voice(load_settings(), JA).settings.local.voice == "ja"
+    assert check_voice(load_settings(), ZH).settings.engine_section().voice == "cmn"
+    assert check_voice(load_settings(), JA).settings.engine_section().voice == "ja"
     english = check_voice(load_settings(), EN)
-    assert english.settings.local.voice == "en-us" and not english.notices
+    assert english.settings.engine_section().voice == "en-us" and not english.notices
     named = check_voice(load_settings(None, {"local": {"voice": "en-us"}}), ZH)
-    assert named.settings.local.voice == "en-us"
+    assert named.settings.engine_section().voice == "en-us"
     [(level, message)] = named.notices
     assert level == "warning" and "Chinese" in message and "--voice cmn" in message
 

@@ -9,9 +9,8 @@ import shutil
 import pytest
 
 from tui_tts.audio.probe import inspect_audio
-from tui_tts.config import LocalSettings
 from tui_tts.engines.base import FatalError
-from tui_tts.engines.local import LocalEngine
+from tui_tts.engines.local import LocalEngine, LocalSettings
 from tui_tts.models import Chunk
 
 

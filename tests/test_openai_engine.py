@@ -13,9 +13,8 @@ from aiohttp import web
 from tests.audio_helpers import tone_pcm
 from tui_tts.audio.ffmpeg import Ffmpeg
 from tui_tts.audio.wav import pcm_to_wav
-from tui_tts.config import OpenAISettings
 from tui_tts.engines.base import BadOutputError, ChunkRejectedError, FatalError, RateLimitedError, RetryableError
-from tui_tts.engines.openai import OpenAIEngine
+from tui_tts.engines.openai import OpenAIEngine, OpenAISettings
 from tui_tts.models import Chunk
 
 CHUNK = Chunk(0, 0, 0, 10, "Hello from the speech server.")

@@ -14,10 +14,9 @@ import pytest
 
 from tests.audio_helpers import decode_mono, dominant_frequency
 from tui_tts.audio.ffmpeg import Ffmpeg
-from tui_tts.config import load_settings
 from tui_tts.emulator import EmulatorConfig, running_emulator
 from tui_tts.emulator.server import tone_frequency
-from tui_tts.engines.factory import build_engine
+from tui_tts.engines.registry import build_engine, load_settings
 from tui_tts.events import EventBus, LimitChanged
 from tui_tts.run.runner import RunController
 from tui_tts.store import Store

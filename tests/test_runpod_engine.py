@@ -13,11 +13,10 @@ import pytest
 from aiohttp import web
 
 from tui_tts.audio.wav import pcm_to_wav
-from tui_tts.config import RunpodSettings
 from tui_tts.emulator import Emulator, EmulatorConfig, running_emulator
 from tui_tts.engines.base import BadOutputError, FatalError, RateLimitedError, RetryableError
 from tui_tts.engines.http import audio_from_value, dig, retry_after_seconds
-from tui_tts.engines.runpod import JobLostError, RunpodEngine, fill_template
+from tui_tts.engines.runpod import JobLostError, RunpodEngine, RunpodSettings, fill_template
 from tui_tts.models import Chunk
 
 CHUNK = Chunk(0, 0, 0, 40, "The rabbit looked at its watch and ran.")

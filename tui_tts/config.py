@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from tui_tts.audio.formats import FormatName
 from tui_tts.errors import ConfigError
@@ -17,14 +18,36 @@ APP_NAME = "tui-tts"
 CONFIG_ENV = "TUI_TTS_CONFIG"
 DATA_DIR_ENV = "TUI_TTS_DATA_DIR"
 
-EngineName = Literal["local", "runpod", "openai"]
+DEFAULT_ENGINE = "local"
 
 
-class _Section(BaseModel):
+class SameAudio:
+    """Marks an engine setting that does not change the audio (a key, a timeout, a price): it stays out of run
+    identity, so changing it never starts a new run. Every engine setting without it is part of run identity."""
+
+    def __repr__(self) -> str:
+        return "SAME_AUDIO"
+
+
+SAME_AUDIO = SameAudio()
+
+
+class Section(BaseModel):
+    """A config section: unknown keys and wrong types are errors, and the values never change once read."""
+
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-class RunSettings(_Section):
+class EngineSettings(Section):
+    """An engine's section of the config (declared in its module in tui_tts.engines, listed by the registry)."""
+
+    def audio_identity(self) -> dict[str, object]:
+        """The settings that change the audio: every field not marked SAME_AUDIO."""
+        same = {name for name, field in type(self).model_fields.items() if SAME_AUDIO in field.metadata}
+        return self.model_dump(exclude=same)
+
+
+class RunSettings(Section):
     """How the work is scheduled."""
 
     concurrency: Annotated[int, Field(ge=1, le=256)] = 4
@@ -36,7 +59,7 @@ class RunSettings(_Section):
     outage_patience: Annotated[float, Field(gt=0, le=7 * 86400)] = 1800.0
 
 
-class OutputSettings(_Section):
+class OutputSettings(Section):
     """The finished file."""
 
     format: FormatName = "mp3"
@@ -49,7 +72,7 @@ class OutputSettings(_Section):
     part_hours: Annotated[float, Field(ge=0, le=1000)] = 0.0
 
 
-class SeamSettings(_Section):
+class SeamSettings(Section):
     """Pauses between chunks, by boundary, and how much of a chunk's own edge silence is kept."""
 
     enabled: bool = True
@@ -62,75 +85,35 @@ class SeamSettings(_Section):
     threshold_db: Annotated[float, Field(ge=-90, le=-10)] = -50.0
 
 
-class LocalSettings(_Section):
-    """The embedded espeak-ng engine."""
-
-    voice: Annotated[str, Field(min_length=1, max_length=64)] = "en-us"
-    rate: Annotated[int, Field(ge=80, le=450)] = 175
-    backend: Literal["auto", "library", "binary"] = "auto"
-
-
-class RunpodSettings(_Section):
-    """A RunPod serverless endpoint."""
-
-    endpoint_id: str = ""
-    endpoint_url: str = ""
-    api_key_env: Annotated[str, Field(min_length=1)] = "RUNPOD_API_KEY"
-    mode: Literal["run", "runsync"] = "run"
-    input: dict[str, Any] = Field(default_factory=lambda: {"text": "{text}"})
-    audio_field: str = "audio_base64"
-    policy: dict[str, int | bool] = Field(default_factory=dict)
-    cost_per_second: Annotated[float, Field(ge=0)] = 0.0
-    realtime_factor: Annotated[float, Field(gt=0, le=100)] = 0.1
-    poll_initial: Annotated[float, Field(gt=0, le=60)] = 0.25
-    poll_max: Annotated[float, Field(gt=0, le=300)] = 5.0
-    runsync_wait_ms: Annotated[int, Field(ge=1000, le=300_000)] = 60_000
-    job_deadline: Annotated[float, Field(gt=0)] = 600.0
-    request_timeout: Annotated[float, Field(gt=0)] = 120.0
-    voices: list[str] = Field(default_factory=list)  # what `tui-tts voices` lists (endpoints cannot list them)
-
-    @field_validator("policy")
-    @classmethod
-    def _known_policy_keys(cls, value: dict[str, int | bool]) -> dict[str, int | bool]:
-        allowed = {"executionTimeout", "ttl", "lowPriority"}
-        unknown = sorted(set(value) - allowed)
-        if unknown:
-            raise ValueError(f"unknown policy key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
-        return value
-
-
-class OpenAISettings(_Section):
-    """An OpenAI-compatible /v1/audio/speech server."""
-
-    base_url: str = "https://api.openai.com/v1"
-    api_key_env: Annotated[str, Field(min_length=1)] = "OPENAI_API_KEY"
-    model: str = "tts-1"
-    voice: str = "alloy"
-    response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
-    speed: Annotated[float, Field(ge=0.25, le=4.0)] = 1.0
-    request_timeout: Annotated[float, Field(gt=0)] = 120.0
-    cost_per_million_characters: Annotated[float, Field(ge=0)] = 0.0
-    voices: list[str] = Field(default_factory=list)  # what `tui-tts voices` lists, over what the server lists
-
-
-class LexiconSettings(_Section):
+class LexiconSettings(Section):
     """The pronunciation lexicon: a TOML or TSV file of word -> what the engine should read."""
 
     path: str = ""  # relative to the config file's folder; empty: no lexicon
 
 
-class Settings(_Section):
-    """The whole validated config."""
+class Settings(Section):
+    """The whole validated config. The model that reads it adds one section per engine (see `settings_model`)."""
 
-    engine: EngineName = "local"
+    engine: str = DEFAULT_ENGINE
     data_dir: str = ""
     run: RunSettings = Field(default_factory=RunSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
     seams: SeamSettings = Field(default_factory=SeamSettings)
-    local: LocalSettings = Field(default_factory=LocalSettings)
-    runpod: RunpodSettings = Field(default_factory=RunpodSettings)
-    openai: OpenAISettings = Field(default_factory=OpenAISettings)
     lexicon: LexiconSettings = Field(default_factory=LexiconSettings)
+
+    def engine_section(self, name: str | None = None) -> EngineSettings:
+        """The section of the engine named (by default: the engine in use). Settings hold the sections of the engine
+        in use and of every engine the config has a section for."""
+        section = getattr(self, name or self.engine)
+        assert isinstance(section, EngineSettings)
+        return section
+
+
+def settings_model(names: tuple[str, ...], engines: Mapping[str, type[EngineSettings]]) -> type[Settings]:
+    """The Settings model with `engine` limited to `names` and a section for each engine in `engines`."""
+    fields: dict[str, Any] = {name: (model, Field(default_factory=model)) for name, model in engines.items()}
+    fields["engine"] = (Literal[names], DEFAULT_ENGINE)
+    return create_model("Settings", __base__=Settings, __module__=__name__, **fields)
 
 
 def default_config_path() -> Path:
@@ -149,19 +132,24 @@ def resolve_config_path(explicit: str | None) -> tuple[Path | None, bool]:
     return (default if default.exists() else None), False
 
 
-def load_settings(explicit: str | None = None, overrides: dict[str, dict[str, Any] | Any] | None = None) -> Settings:
-    """Read, merge CLI overrides into, and validate the config. Raises ConfigError with one line."""
+def read_config(explicit: str | None = None, overrides: dict[str, Any] | None = None) -> tuple[dict[str, Any], str]:
+    """The config file's values with the CLI overrides merged in, not yet validated, and where they came from."""
     path, required = resolve_config_path(explicit)
     raw: dict[str, Any] = {}
     source = "built-in defaults"
     if path is not None:
         source = str(path)
         raw = _read_toml(path, required)
-    merged = _merge(raw, overrides or {})
+    return _merge(raw, overrides or {}), source
+
+
+def validate_settings(model: type[Settings], merged: dict[str, Any], source: str) -> Settings:
+    """Validate read_config's values against `model` (see `settings_model`; the engine registry's `load_settings`
+    does both). Raises ConfigError with one line."""
     try:
-        return Settings.model_validate(merged)
+        return model.model_validate(merged)
     except ValidationError as exc:
-        raise ConfigError(f"config error in {source}: {_describe(exc)}") from None
+        raise ConfigError(f"config error in {source}: {_describe(exc, model)}") from None
 
 
 def _read_toml(path: Path, required: bool) -> dict[str, Any]:
@@ -193,14 +181,14 @@ def _merge(base: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _describe(exc: ValidationError) -> str:
+def _describe(exc: ValidationError, model: type[BaseModel]) -> str:
     """One line for the first problem, naming the key and what is allowed."""
     first = exc.errors()[0]
     key = ".".join(str(part) for part in first["loc"]) or "(top level)"
     kind = first["type"]
     if kind == "extra_forbidden":
         section = ".".join(str(part) for part in first["loc"][:-1])
-        allowed = _allowed_keys(section)
+        allowed = _allowed_keys(model, section)
         return f"unknown key {key!r}; allowed here: {', '.join(allowed)}"
     message = first["msg"]
     got = first.get("input")
@@ -210,8 +198,7 @@ def _describe(exc: ValidationError) -> str:
     return f"key {key!r}: {message} (got {got!r}){more}"
 
 
-def _allowed_keys(section: str) -> list[str]:
-    model: type[BaseModel] = Settings
+def _allowed_keys(model: type[BaseModel], section: str) -> list[str]:
     for part in [p for p in section.split(".") if p]:
         annotation = model.model_fields[part].annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from tui_tts.commands.overrides import run_overrides
-from tui_tts.config import load_settings
+from tui_tts.engines.registry import load_settings
 from tui_tts.errors import EXIT_OK
 from tui_tts.run.cost import CHARACTERS_PER_SECOND, estimate_cost
 from tui_tts.run.progress import format_duration

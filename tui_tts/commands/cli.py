@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui_tts import __version__
 from tui_tts.audio.formats import FORMAT_NAMES, known_extensions
+from tui_tts.engines.registry import engine_names
 from tui_tts.errors import EXIT_INTERRUPTED, EXIT_USAGE, UserError
 from tui_tts.store import StoreError
 
@@ -52,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", help="output file; its extension picks the format: "
                      f"{known_extensions()} (default: next to the input)")  # fmt: skip
     add_common(run)
-    run.add_argument("--engine", choices=["local", "runpod", "openai"], help="which text-to-speech backend to use")
+    run.add_argument("--engine", choices=engine_names(), help="which text-to-speech backend to use")
     run.add_argument("--voice", metavar="NAME", help="the voice, for any engine ('tui-tts voices' lists them)")
     run.add_argument("--lexicon", metavar="FILE", help="pronunciation lexicon, TOML or TSV (default: lexicon.path)")
     run.add_argument("--concurrency", type=_positive_int, metavar="N", help="how many chunks at once")
@@ -219,6 +220,7 @@ def _run_command(args: argparse.Namespace) -> int:
         input=Path(args.input), output=Path(args.output) if args.output else None, config=args.config,
         data_dir=args.data_dir, overrides=run_overrides(args), chapters=args.chapters or "",
         front_matter=args.include_front_matter, book=book_flags(args), fresh=args.fresh, yes=args.yes,
+        voice=args.voice,
     )  # fmt: skip
     return _drive(request, args.headless)
 

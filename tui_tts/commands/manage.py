@@ -17,7 +17,8 @@ from tui_tts.audio.formats import FORMATS, format_of
 from tui_tts.commands.interrupts import interruptible
 from tui_tts.commands.overrides import assembly_overrides, with_book_flags
 from tui_tts.commands.prune import folder_bytes, megabytes, run_folder
-from tui_tts.config import Settings, data_dir_for, load_settings
+from tui_tts.config import Settings, data_dir_for
+from tui_tts.engines.registry import load_settings
 from tui_tts.errors import EXIT_INTERRUPTED, EXIT_OK, UserError
 from tui_tts.models import Document
 from tui_tts.run.assemble import missing_text

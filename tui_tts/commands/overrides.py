@@ -23,12 +23,6 @@ def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["run"]["parallel"] = False
     if getattr(args, "max_chars", None):
         overrides["run"]["max_chars"] = args.max_chars
-    voice = getattr(args, "voice", None)
-    if voice is not None:
-        if not voice.strip():
-            raise UserError("--voice must not be empty ('tui-tts voices' lists them)")
-        # Every engine's voice: whichever engine the config or --engine picks reads it.
-        overrides.update(local={"voice": voice}, openai={"voice": voice}, runpod={"input": {"voice": voice}})
     if getattr(args, "lexicon", None):
         overrides["lexicon"] = {"path": str(Path(args.lexicon).expanduser().resolve())}
     output = Path(args.output) if getattr(args, "output", None) else None

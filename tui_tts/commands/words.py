@@ -8,7 +8,8 @@ from pathlib import Path
 
 import httpx
 
-from tui_tts.config import Settings, load_settings
+from tui_tts.config import Settings
+from tui_tts.engines.registry import load_settings
 from tui_tts.errors import EXIT_OK
 from tui_tts.run.language import configured_voice
 from tui_tts.text.loading import load_document
@@ -43,7 +44,7 @@ async def voices_command(args: argparse.Namespace) -> int:
         from tui_tts.engines.espeak_voices import espeak_voices
 
         for voice in espeak_voices():
-            marker = "*" if voice.identifier == settings.local.voice else " "
+            marker = "*" if voice.identifier == configured_voice(settings) else " "
             print(f"{marker} {voice.identifier:<18} {voice.name}  ({', '.join(voice.languages)})")
         print(f"{len(espeak_voices())} espeak-ng voices; * marks local.voice; choose with --voice NAME")
         return EXIT_OK
@@ -59,24 +60,28 @@ async def voices_command(args: argparse.Namespace) -> int:
 
 async def remote_voices(settings: Settings) -> tuple[list[str], str]:
     """What the config declares, else what the server lists (OpenAI-compatible servers), with where it came from."""
-    section = settings.runpod if settings.engine == "runpod" else settings.openai
-    if section.voices:
-        return list(section.voices), "as the config declares"
-    if settings.engine == "runpod":
-        return [], "none declared: RunPod endpoints do not list voices; set runpod.voices = [...] in the config"
-    url = settings.openai.base_url.rstrip("/") + "/audio/voices"  # Kokoro-FastAPI and openedai-speech
-    key = os.environ.get(settings.openai.api_key_env, "")
+    engine = settings.engine
+    section = settings.engine_section()
+    declared = getattr(section, "voices", None)
+    if declared:
+        return list(declared), "as the config declares"
+    base_url = getattr(section, "base_url", "")
+    if not base_url:  # a RunPod endpoint runs any handler: there is no route that lists voices
+        return [], f"none declared: this engine cannot list them; set {engine}.voices = [...] in the config"
+    url = base_url.rstrip("/") + "/audio/voices"  # Kokoro-FastAPI and openedai-speech
+    key = os.environ.get(getattr(section, "api_key_env", ""), "")
     headers = {"Authorization": f"Bearer {key}"} if key else {}
+    fallback = list(OPENAI_VOICES) if engine == "openai" else []
     try:
         async with httpx.AsyncClient(timeout=10) as client:
             answer = await client.get(url, headers=headers)
     except httpx.HTTPError as exc:
-        return list(OPENAI_VOICES), f"OpenAI's own (the server did not answer: {type(exc).__name__})"
+        return fallback, f"OpenAI's own (the server did not answer: {type(exc).__name__})"
     if answer.status_code == 200:
         listed = _voice_names(answer)
         if listed:
             return listed, f"as {url} lists them"
-    return list(OPENAI_VOICES), f"OpenAI's own ({url} answered {answer.status_code} without a list)"
+    return fallback, f"OpenAI's own ({url} answered {answer.status_code} without a list)"
 
 
 def _voice_names(answer: httpx.Response) -> list[str]:

@@ -300,8 +300,7 @@ class Emulator:
 
     async def _audio(self, text: str) -> bytes:
         if self.config.audio == "speech":
-            from tui_tts.config import LocalSettings
-            from tui_tts.engines.local import EspeakLibrary
+            from tui_tts.engines.local import EspeakLibrary, LocalSettings
 
             library = EspeakLibrary.shared()
             settings = LocalSettings()

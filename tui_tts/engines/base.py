@@ -1,9 +1,14 @@
-"""The engine interface and the error taxonomy every backend maps its failures onto."""
+"""The engine contract (Engine, EngineSpec) and the error taxonomy every backend maps its failures onto."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
+from tui_tts.config import EngineSettings
+from tui_tts.engines.breaker import EndpointBreaker
 from tui_tts.engines.redaction import redact
 from tui_tts.models import Chunk, SynthesizedAudio
 
@@ -55,21 +60,73 @@ class JobListener(Protocol):
     async def job_submitted(self, chunk: Chunk, job_id: str) -> None: ...
 
 
-class Engine(Protocol):
-    """Turns one chunk of text into audio. Implementations must not block the event loop."""
+class Engine(ABC):
+    """Turns one chunk of text into audio: the whole contract, optional capabilities included (each with a default
+    that means "not supported"). Implementations must not block the event loop."""
 
     name: str
+    breaker: EndpointBreaker | None = None  # set by the run; a remote engine tells it of every (un)answered request
+    cancels_remote_jobs = False  # True when cancel_in_flight() can stop paid work on a backend
 
+    @abstractmethod
     def describe(self) -> str:
         """A short, secret-free description for logs and the dashboard (e.g. 'local espeak-ng en-us')."""
-        ...
 
+    @abstractmethod
     async def synthesize(
         self, chunk: Chunk, listener: JobListener, resume_job_id: str | None = None
     ) -> SynthesizedAudio:
         """Synthesize a chunk. `resume_job_id` re-attaches to a remote job created by an earlier process."""
-        ...
 
     async def aclose(self) -> None:
         """Release connections and threads."""
-        ...
+        return None
+
+    async def cancel_in_flight(self) -> int:
+        """Ask the backend to cancel every job in flight. Returns how many it asked to cancel."""
+        return 0
+
+    def waiting_summary(self) -> str | None:
+        """What the work in flight is doing, for a stalled run (e.g. '3 jobs queued at RunPod for 45 s')."""
+        return None
+
+    def counters(self) -> dict[str, object]:
+        """Request counters for the run's stats (e.g. {'requests': 120}); empty when the engine keeps none."""
+        return {}
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of `tui-tts doctor`: what was checked, whether it is fine, and what was found."""
+
+    label: str
+    ok: bool
+    text: str
+
+
+S = TypeVar("S", bound=EngineSettings)
+
+
+def _free(settings: Any, characters: int, audio_seconds: float) -> float:
+    return 0.0
+
+
+async def _no_checks(settings: Any, engine: Engine) -> AsyncIterator[Check]:
+    return
+    yield  # an async generator that yields nothing
+
+
+@dataclass(frozen=True)
+class EngineSpec(Generic[S]):
+    """Everything the rest of the program knows of one engine; its module defines one, the registry lists it.
+
+    `settings` is its config section (fields marked SAME_AUDIO stay out of run identity); `build` makes the engine
+    from that section and the run's concurrency; `cost` is the dollars for (section, characters, seconds of audio);
+    `checks` are what `tui-tts doctor` checks past building the engine (an async generator of Check lines).
+    """
+
+    name: str
+    settings: type[S]
+    build: Callable[[S, int], Engine]
+    cost: Callable[[S, int, float], float] = _free
+    checks: Callable[[S, Engine], AsyncIterator[Check]] = _no_checks

@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by the remote engines: one client, error classification, Retry-After, audio values."""
+"""HTTP plumbing of the remote engines: one client, error classes, Retry-After, audio values, doctor probes."""
 
 from __future__ import annotations
 
@@ -15,7 +15,14 @@ from urllib.parse import urlsplit
 import httpx
 
 from tui_tts.audio.probe import AudioError, inspect_audio
-from tui_tts.engines.base import BadOutputError, ChunkRejectedError, FatalError, RateLimitedError, RetryableError
+from tui_tts.engines.base import (
+    BadOutputError,
+    Check,
+    ChunkRejectedError,
+    FatalError,
+    RateLimitedError,
+    RetryableError,
+)
 from tui_tts.engines.redaction import redact, register_secret
 from tui_tts.models import AudioFacts
 
@@ -192,3 +199,27 @@ def wav_shortfall(data: bytes) -> tuple[int, int] | None:
             return (size, arrived) if not placeholder and size > arrived else None
         offset += 8 + size + (size & 1)
     return None
+
+
+def key_check(env_name: str) -> Check:
+    """`doctor`: whether the API key's variable is set (never the key)."""
+    return Check("api key", True, f"${env_name} is {'set' if os.environ.get(env_name) else 'not set (local)'}")
+
+
+async def probe(url: str, label: str, key_env: str, missing_route_ok: bool = False) -> Check:
+    """`doctor`: GET a URL with the key, and say what came back. A 404 is fine only when `missing_route_ok`."""
+    key = os.environ.get(key_env, "")
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    try:
+        async with httpx.AsyncClient(timeout=10.0) as client:
+            response = await client.get(url, headers=headers)
+    except httpx.TransportError as exc:
+        return Check(label, False, f"GET {url}: {type(exc).__name__} (is it running? is the URL right?)")
+    code = response.status_code
+    if code in (401, 403):
+        return Check(label, False, f"GET {url}: HTTP {code}: the API key was refused")
+    if code == 404:
+        return Check(label, missing_route_ok, f"GET {url}: HTTP 404 (no such route or endpoint)")
+    if code >= 400:
+        return Check(label, False, f"GET {url}: HTTP {code}")
+    return Check(label, True, f"GET {url}: HTTP {code} {response.text[:120]}")

@@ -7,18 +7,39 @@ import ctypes
 import shutil
 import tempfile
 import threading
+import time
+from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from tui_tts.audio.probe import AudioError, inspect_audio
 from tui_tts.audio.wav import pcm_to_wav
-from tui_tts.config import LocalSettings
-from tui_tts.engines.base import BadOutputError, FatalError, JobListener, RetryableError
+from tui_tts.config import SAME_AUDIO, EngineSettings
+from tui_tts.engines.base import (
+    BadOutputError,
+    Check,
+    Engine,
+    EngineSpec,
+    FatalError,
+    JobListener,
+    RetryableError,
+)
 from tui_tts.models import Chunk, SynthesizedAudio
 
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
 _ESPEAK_CHARS_UTF8 = 1
 _ESPEAK_RATE = 1
 _SYNTH_CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+
+
+class LocalSettings(EngineSettings):
+    """The embedded espeak-ng engine."""
+
+    voice: Annotated[str, Field(min_length=1, max_length=64)] = "en-us"
+    rate: Annotated[int, Field(ge=80, le=450)] = 175
+    backend: Annotated[Literal["auto", "library", "binary"], SAME_AUDIO] = "auto"
 
 
 class EspeakLibrary:
@@ -80,7 +101,7 @@ class EspeakLibrary:
             return bytes(self._buffer)
 
 
-class LocalEngine:
+class LocalEngine(Engine):
     """Real speech with no account and no network. WAV out."""
 
     name = "local"
@@ -127,5 +148,16 @@ class LocalEngine:
                 raise FatalError(f"espeak-ng failed: {message[-1] if message else process.returncode}")
             return out.read_bytes()
 
-    async def aclose(self) -> None:
+
+class _NoJobs:
+    async def job_submitted(self, chunk: Chunk, job_id: str) -> None:
         return None
+
+
+async def _checks(settings: LocalSettings, engine: Engine) -> AsyncIterator[Check]:
+    started = time.monotonic()
+    audio = await engine.synthesize(Chunk(0, 0, 0, 0, "Testing, one, two, three."), _NoJobs())
+    yield Check("speech", True, f"{audio.facts.duration:.1f} s of audio in {time.monotonic() - started:.2f} s")
+
+
+SPEC = EngineSpec("local", LocalSettings, lambda settings, concurrency: LocalEngine(settings), checks=_checks)

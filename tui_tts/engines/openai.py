@@ -3,20 +3,45 @@
 from __future__ import annotations
 
 import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Literal
 
 import httpx
+from pydantic import Field
 
 from tui_tts.audio.wav import pcm_to_wav
-from tui_tts.config import OpenAISettings
-from tui_tts.engines.base import BadOutputError, FatalError, JobListener
+from tui_tts.config import SAME_AUDIO, EngineSettings
+from tui_tts.engines.base import BadOutputError, Check, Engine, EngineSpec, FatalError, JobListener
 from tui_tts.engines.breaker import EndpointBreaker
-from tui_tts.engines.http import api_key_from, classify_status, make_client, raise_for_transport, validated_audio
+from tui_tts.engines.http import (
+    api_key_from,
+    classify_status,
+    key_check,
+    make_client,
+    probe,
+    raise_for_transport,
+    validated_audio,
+)
 from tui_tts.models import Chunk, SynthesizedAudio
 
 PCM_SAMPLE_RATE = 24_000  # OpenAI's raw "pcm" format: 24 kHz, 16-bit signed little-endian, mono
 
 
-class OpenAIEngine:
+class OpenAISettings(EngineSettings):
+    """An OpenAI-compatible /v1/audio/speech server."""
+
+    base_url: str = "https://api.openai.com/v1"
+    api_key_env: Annotated[str, Field(min_length=1), SAME_AUDIO] = "OPENAI_API_KEY"
+    model: str = "tts-1"
+    voice: str = "alloy"
+    response_format: Literal["mp3", "opus", "aac", "flac", "wav", "pcm"] = "mp3"
+    speed: Annotated[float, Field(ge=0.25, le=4.0)] = 1.0
+    request_timeout: Annotated[float, Field(gt=0), SAME_AUDIO] = 120.0
+    cost_per_million_characters: Annotated[float, Field(ge=0), SAME_AUDIO] = 0.0
+    voices: Annotated[list[str], SAME_AUDIO] = Field(default_factory=list)  # for `tui-tts voices`, over the server's
+
+
+class OpenAIEngine(Engine):
     """POST {base_url}/audio/speech; the answer's body is the audio."""
 
     name = "openai"
@@ -35,6 +60,9 @@ class OpenAIEngine:
 
     async def aclose(self) -> None:
         await self._client.aclose()
+
+    def counters(self) -> dict[str, object]:
+        return {"requests": self.requests}
 
     async def synthesize(
         self, chunk: Chunk, listener: JobListener, resume_job_id: str | None = None
@@ -79,3 +107,18 @@ def _error_code(response: httpx.Response) -> str:
     if isinstance(error, dict):
         return str(error.get("code") or error.get("type") or "")
     return ""
+
+
+def _cost(settings: OpenAISettings, characters: int, audio_seconds: float) -> float:
+    """Paid by the character."""
+    return characters * settings.cost_per_million_characters / 1_000_000
+
+
+async def _checks(settings: OpenAISettings, engine: Engine) -> AsyncIterator[Check]:
+    assert isinstance(engine, OpenAIEngine)
+    yield key_check(settings.api_key_env)
+    # Many OpenAI-compatible servers have no /models: a 404 there is no problem.
+    yield await probe(engine.base_url + "/models", "server", settings.api_key_env, missing_route_ok=True)
+
+
+SPEC = EngineSpec("openai", OpenAISettings, OpenAIEngine, cost=_cost, checks=_checks)

@@ -12,19 +12,32 @@ import json
 import random
 import time
 from collections import Counter
-from typing import Any
+from collections.abc import AsyncIterator
+from typing import Annotated, Any, Literal
 
 import httpx
+from pydantic import Field, field_validator
 
-from tui_tts.config import RunpodSettings
-from tui_tts.engines.base import BadOutputError, FatalError, JobListener, RateLimitedError, RetryableError
+from tui_tts.config import SAME_AUDIO, EngineSettings
+from tui_tts.engines.base import (
+    BadOutputError,
+    Check,
+    Engine,
+    EngineSpec,
+    FatalError,
+    JobListener,
+    RateLimitedError,
+    RetryableError,
+)
 from tui_tts.engines.breaker import EndpointBreaker
 from tui_tts.engines.http import (
     api_key_from,
     audio_from_value,
     classify_status,
     dig,
+    key_check,
     make_client,
+    probe,
     raise_for_transport,
     validated_audio,
 )
@@ -35,6 +48,36 @@ CLOUD_BASE = "https://api.runpod.ai/v2"
 PENDING = {"IN_QUEUE", "IN_PROGRESS", "RUNNING"}
 FAILED = {"FAILED", "TIMED_OUT", "CANCELLED"}
 UNKNOWN = "UNKNOWN"  # ours, not RunPod's: the last /status got no usable answer
+
+
+class RunpodSettings(EngineSettings):
+    """A RunPod serverless endpoint. Which endpoint, the job input and where the audio is in the answer change the
+    audio; how it is reached, waited for and priced do not."""
+
+    endpoint_id: str = ""
+    endpoint_url: str = ""
+    api_key_env: Annotated[str, Field(min_length=1), SAME_AUDIO] = "RUNPOD_API_KEY"
+    mode: Annotated[Literal["run", "runsync"], SAME_AUDIO] = "run"
+    input: dict[str, Any] = Field(default_factory=lambda: {"text": "{text}"})
+    audio_field: str = "audio_base64"
+    policy: dict[str, int | bool] = Field(default_factory=dict)
+    cost_per_second: Annotated[float, Field(ge=0), SAME_AUDIO] = 0.0
+    realtime_factor: Annotated[float, Field(gt=0, le=100), SAME_AUDIO] = 0.1
+    poll_initial: Annotated[float, Field(gt=0, le=60), SAME_AUDIO] = 0.25
+    poll_max: Annotated[float, Field(gt=0, le=300), SAME_AUDIO] = 5.0
+    runsync_wait_ms: Annotated[int, Field(ge=1000, le=300_000), SAME_AUDIO] = 60_000
+    job_deadline: Annotated[float, Field(gt=0), SAME_AUDIO] = 600.0
+    request_timeout: Annotated[float, Field(gt=0), SAME_AUDIO] = 120.0
+    voices: Annotated[list[str], SAME_AUDIO] = Field(default_factory=list)  # for `tui-tts voices` (none are listed)
+
+    @field_validator("policy")
+    @classmethod
+    def _known_policy_keys(cls, value: dict[str, int | bool]) -> dict[str, int | bool]:
+        allowed = {"executionTimeout", "ttl", "lowPriority"}
+        unknown = sorted(set(value) - allowed)
+        if unknown:
+            raise ValueError(f"unknown policy key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
+        return value
 
 
 class JobLostError(RetryableError):
@@ -52,10 +95,11 @@ def fill_template(template: Any, text: str) -> Any:
     return template
 
 
-class RunpodEngine:
+class RunpodEngine(Engine):
     """Talks to one endpoint through one shared httpx.AsyncClient."""
 
     name = "runpod"
+    cancels_remote_jobs = True
 
     def __init__(self, settings: RunpodSettings, concurrency: int, client: httpx.AsyncClient | None = None) -> None:
         if not settings.endpoint_url and not settings.endpoint_id:
@@ -142,6 +186,10 @@ class RunpodEngine:
             else:
                 parts.append(f"{len(ages)} jobs {label} at RunPod, the oldest for {_age(oldest)}")
         return "; ".join(parts)
+
+    def counters(self) -> dict[str, object]:
+        return {"requests": dict(self.requests), "submissions": self.submissions, "cancels": self.cancels,
+                "reattached": self.reattached}  # fmt: skip
 
     async def cancel_in_flight(self) -> int:
         """POST /cancel for every job this engine is waiting on. Returns how many it asked to cancel."""
@@ -331,3 +379,17 @@ def _age(seconds: float) -> str:
 def _one_line(value: object, limit: int = 200) -> str:
     text = redact(" ".join(str(value).split()))  # before shortening: a cut key would no longer match
     return text[:limit] + ("..." if len(text) > limit else "")
+
+
+def _cost(settings: RunpodSettings, characters: int, audio_seconds: float) -> float:
+    """Paid by the GPU second: seconds of audio x how long a second takes to make x the price of a second."""
+    return audio_seconds * settings.realtime_factor * settings.cost_per_second
+
+
+async def _checks(settings: RunpodSettings, engine: Engine) -> AsyncIterator[Check]:
+    assert isinstance(engine, RunpodEngine)
+    yield key_check(settings.api_key_env)
+    yield await probe(engine.base_url + "/health", "endpoint", settings.api_key_env)
+
+
+SPEC = EngineSpec("runpod", RunpodSettings, RunpodEngine, cost=_cost, checks=_checks)

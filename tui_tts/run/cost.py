@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tui_tts.config import Settings
+from tui_tts.engines.registry import engine_cost
 from tui_tts.run.progress import format_duration
 
 # About 175 words a minute at ~5.7 characters a word (with the space): speech runs near 16 characters a second.
@@ -27,11 +28,6 @@ class CostEstimate:
 
 
 def estimate_cost(settings: Settings, characters: int) -> CostEstimate:
-    """RunPod: audio seconds x realtime_factor x cost_per_second. OpenAI-compatible: the price per character."""
+    """The engine's price (its registry entry's `cost`) for the characters and the audio they should make."""
     audio = characters / CHARACTERS_PER_SECOND
-    dollars = 0.0
-    if settings.engine == "runpod":
-        dollars = audio * settings.runpod.realtime_factor * settings.runpod.cost_per_second
-    elif settings.engine == "openai":
-        dollars = characters * settings.openai.cost_per_million_characters / 1_000_000
-    return CostEstimate(characters, audio, dollars)
+    return CostEstimate(characters, audio, engine_cost(settings, characters, audio))

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from tui_tts.config import Settings
 from tui_tts.engines.espeak_voices import find_voice
+from tui_tts.errors import UserError
 from tui_tts.models import Document
 from tui_tts.text.script import SCRIPT_LANGUAGE, ScriptGuess, fits, guess_script, voice_script
 
@@ -21,18 +22,32 @@ class VoiceCheck:
 
 
 def configured_voice(settings: Settings) -> str:
-    """The voice the configured engine will use ('' when the job input of a RunPod endpoint names none)."""
-    if settings.engine == "local":
-        return settings.local.voice
-    if settings.engine == "openai":
-        return settings.openai.voice
-    voice = settings.runpod.input.get("voice", "")
+    """The voice the engine in use will use: its `voice`, or its job input's ('' when it names none)."""
+    section = settings.engine_section()
+    voice = getattr(section, "voice", None)
+    if voice is None:
+        job_input = getattr(section, "input", None)
+        voice = job_input.get("voice") if isinstance(job_input, dict) else None
     return voice if isinstance(voice, str) else ""
 
 
+def with_voice(settings: Settings, voice: str) -> Settings:
+    """The settings with the engine in use reading `voice` (--voice): its `voice` key, or its job input's."""
+    if not voice.strip():
+        raise UserError("--voice must not be empty ('tui-tts voices' lists them)")
+    section = settings.engine_section()
+    if "voice" in type(section).model_fields:
+        changed = section.model_copy(update={"voice": voice})
+    elif isinstance(getattr(section, "input", None), dict):
+        changed = section.model_copy(update={"input": {**section.input, "voice": voice}})  # type: ignore[attr-defined]
+    else:
+        raise UserError(f"the {settings.engine} engine has no voice to set")
+    return settings.model_copy(update={settings.engine: changed})
+
+
 def voice_named(settings: Settings) -> bool:
-    """Whether the person chose the local voice (config or --voice), rather than leaving the default."""
-    return "voice" in settings.local.model_fields_set
+    """Whether the person chose the voice (config or --voice), rather than leaving the engine's default."""
+    return "voice" in settings.engine_section().model_fields_set
 
 
 def check_voice(settings: Settings, document: Document) -> VoiceCheck:
@@ -43,10 +58,9 @@ def check_voice(settings: Settings, document: Document) -> VoiceCheck:
     unnamed = settings.engine == "local" and not voice_named(settings)
     if unnamed and guess.script in SCRIPT_LANGUAGE and guess.share >= _MIN_SHARE:
         chosen = SCRIPT_LANGUAGE[guess.script][1]
-        local = settings.local.model_copy(update={"voice": chosen})
         message = (f"the text is {guess.language} ({guess.share:.0%} of its letters): using the espeak-ng voice "
                    f"{chosen!r} (local.voice or --voice chooses another; 'tui-tts voices' lists them)")  # fmt: skip
-        return VoiceCheck(settings.model_copy(update={"local": local}), (("info", message),))
+        return VoiceCheck(with_voice(settings, chosen), (("info", message),))
     warning = mismatch(settings, guess)
     return VoiceCheck(settings, (("warning", warning),) if warning else ())
 

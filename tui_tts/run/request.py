@@ -43,6 +43,7 @@ class RunRequest:
     yes: bool = False  # a paid run may start without asking
     resume: str | None = None
     only_failed: bool = False  # redo only the chunks that had failed for good
+    voice: str | None = None  # --voice: the voice of whichever engine the run uses
 
 
 def apply_book_flags(document: Document, flags: BookFlags) -> Document:

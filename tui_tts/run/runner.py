@@ -67,13 +67,10 @@ class RunOutcome:
 
 
 def audio_settings(settings: Settings) -> dict[str, object]:
-    """The settings that change the audio. Two runs differing only elsewhere (concurrency, output) share chunks."""
-    engine_section = getattr(settings, settings.engine).model_dump()
-    for key in ("api_key_env", "request_timeout", "cost_per_second", "poll_initial", "poll_max", "mode",
-                "runsync_wait_ms", "job_deadline", "backend", "realtime_factor",
-                "cost_per_million_characters", "voices"):  # fmt: skip
-        engine_section.pop(key, None)
-    return {"engine": settings.engine, "max_chars": settings.run.max_chars, settings.engine: engine_section}
+    """The settings that change the audio: the engine, the chunk size, and its section's fields not marked SAME_AUDIO.
+    Two runs differing only elsewhere (concurrency, output, a timeout, a key) share chunks."""
+    section = settings.engine_section().audio_identity()
+    return {"engine": settings.engine, "max_chars": settings.run.max_chars, settings.engine: section}
 
 
 def run_identity(input_bytes: bytes, settings: Settings, variant: dict[str, object] | None = None) -> tuple[str, str]:
@@ -146,10 +143,9 @@ class RunController:
             retry_base_delay=settings.run.retry_base_delay,
             retry_max_delay=settings.run.retry_max_delay,
             breaker=EndpointBreaker(settings.run.outage_patience),
-            explain_wait=getattr(engine, "waiting_summary", None),
+            explain_wait=engine.waiting_summary,
         )
-        if hasattr(engine, "breaker"):  # remote engines report every answered and unanswered request to it
-            setattr(engine, "breaker", self.scheduler.breaker)  # noqa: B010 (not part of the Engine protocol)
+        engine.breaker = self.scheduler.breaker  # remote engines report every answered and unanswered request to it
         self._recorder: EventRecorder | None = None
         self._resume_jobs: dict[int, str] = {}
         self._interrupted = False
@@ -328,10 +324,7 @@ class RunController:
             "state_changes": self._recorder.state_changes if self._recorder else 0,
             "peak_in_flight": self.scheduler.peak_in_flight,
         }
-        for name in ("requests", "submissions", "cancels", "reattached"):
-            value = getattr(self.engine, name, None)
-            if value is not None:
-                stats[name] = dict(value) if isinstance(value, dict) else value
+        stats.update(self.engine.counters())
         return stats
 
     async def retry_failed(self) -> int:
@@ -353,8 +346,7 @@ class RunController:
 
     async def cancel_remote_jobs(self) -> int:
         """Ask the backend to cancel every job in flight (when the person quits and chooses to cancel)."""
-        cancel = getattr(self.engine, "cancel_in_flight", None)
-        return int(await cancel()) if cancel else 0
+        return await self.engine.cancel_in_flight()
 
     def interrupt(self) -> None:
         """Stop gracefully: no new dispatch, work in flight cancelled (remote jobs are re-attached on resume)."""

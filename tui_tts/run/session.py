@@ -13,13 +13,13 @@ from pathlib import Path
 from typing import Any
 
 from tui_tts.audio.ffmpeg import find_ffmpeg
-from tui_tts.config import Settings, data_dir_for, load_settings, resolve_config_path
-from tui_tts.engines.factory import build_engine
+from tui_tts.config import Settings, data_dir_for, resolve_config_path
+from tui_tts.engines.registry import build_engine, load_settings
 from tui_tts.errors import UserError
 from tui_tts.events import EventBus
 from tui_tts.models import Document
 from tui_tts.run.cost import CostEstimate, estimate_cost
-from tui_tts.run.language import check_voice, voice_named
+from tui_tts.run.language import check_voice, voice_named, with_voice
 from tui_tts.run.progress import RunStats
 from tui_tts.run.request import RunRequest, apply_book_flags, resolve_run
 from tui_tts.run.runner import (
@@ -151,6 +151,8 @@ def _new_target(request: RunRequest, settings: Settings) -> _Target:
     if request.input is None:
         raise UserError("no input file given")
     output = request.output or default_output_path(request.input, settings.output.format)
+    if request.voice is not None:
+        settings = with_voice(settings, request.voice)
     return _Target(settings, request.input, read_input_bytes(request.input), request.chapters,
                    request.front_matter, output, lexicon=_lexicon(settings, request))  # fmt: skip
 
@@ -176,9 +178,10 @@ async def _stored_target(request: RunRequest, store: Store) -> _Target:
     if request.output is None:
         overrides["output"] = {**overrides.get("output", {}), "format": run.output_format}
     settings = load_settings(request.config, overrides)
-    stored_voice = stored.get("local", {}).get("voice") if isinstance(stored.get("local"), dict) else None
+    stored_section = stored.get(settings.engine)
+    stored_voice = stored_section.get("voice") if isinstance(stored_section, dict) else None
     if settings.engine == "local" and not voice_named(settings) and isinstance(stored_voice, str):
-        settings = settings.model_copy(update={"local": settings.local.model_copy(update={"voice": stored_voice})})
+        settings = with_voice(settings, stored_voice)  # a voice picked for the text's script, picked again
     target = _Target(settings, input_path, input_bytes, str(stored.get("chapters") or ""),
                      bool(stored.get("front_matter")), request.output or Path(run.output_path), run,
                      _lexicon(settings, request))  # fmt: skip

@@ -399,7 +399,7 @@ class DashboardApp(App[int]):
             if choice in {"leave", "cancel"}:
                 self.quit_now(cancel_jobs=choice == "cancel")
 
-        remote = getattr(self.controller.engine, "cancel_in_flight", None) is not None
+        remote = self.controller.engine.cancels_remote_jobs
         self.push_screen(QuitScreen(self.scheduler.in_flight, remote), chosen)
 
     def stop_gracefully(self) -> None:
