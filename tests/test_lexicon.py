@@ -105,8 +105,8 @@ def test_local_voice_is_chosen_for_the_script_unless_named() -> None:
 
 
 def test_remote_voices_that_do_not_fit_are_warned_about() -> None:
-    runpod = {"engine": "runpod", "runpod": {"endpoint_url": "http://127.0.0.1:1", "input": {"text": "{text}",
-                                                                                           "voice": "af_heart"}}}  # fmt: skip
+    job_input = {"text": "{text}", "voice": "af_heart"}
+    runpod = {"engine": "runpod", "runpod": {"endpoint_url": "http://127.0.0.1:1", "input": job_input}}
     [(level, message)] = check_voice(load_settings(None, runpod), ZH).notices
     assert level == "warning" and "'af_heart'" in message and "Chinese" in message
     assert not check_voice(load_settings(None, runpod), EN).notices
