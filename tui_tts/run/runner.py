@@ -27,13 +27,13 @@ from tui_tts.run.chunk_files import audio_on_disk
 from tui_tts.run.chunk_files import write_atomically as _write_atomically
 from tui_tts.run.job_journal import journal_path, read_jobs, record_job
 from tui_tts.run.limits import ConcurrencyLimit
+from tui_tts.run.reuse import AudioKeys, rekey, reuse_made_audio
 from tui_tts.run.scheduler import ChunkOutcome, Scheduler
 from tui_tts.store import ChunkRecord, RunRecord, Store, StoreError
 from tui_tts.store.ownership import RunOwnership, creation_lock
 from tui_tts.store.ownership import acquire as acquire_run
 from tui_tts.store.recorder import EventRecorder
 from tui_tts.text.chunking import chunk_document
-from tui_tts.text.lexicon import Lexicon
 
 DATABASE_NAME = "tui-tts.db"
 
@@ -53,6 +53,7 @@ class RunPlan:
     changed: tuple[str, ...] = ()  # when a new run started because settings differ from the last run of this input
     failed: frozenset[int] = frozenset()  # chunks that had failed for good before this start
     chunks_removed: bool = False  # a finished run whose chunk audio was removed (output.keep_chunks = false)
+    reused: int = 0  # chunks whose audio another run (or an earlier start) had already made: linked, not paid again
 
 
 @dataclass
@@ -152,7 +153,7 @@ class RunController:
         self._started = False
         self.document: Document | None = None
         self.ownership: RunOwnership | None = None  # held from prepare() until release()
-        self.lexicon = Lexicon()  # applied to what the engine reads, never to the text stored and shown
+        self.keys = AudioKeys(settings)  # what each chunk is read as (edit, lexicon) and its audio's key
 
     def release(self) -> None:
         """Give up ownership of the run (the session does this when it closes)."""
@@ -209,7 +210,14 @@ class RunController:
                 previous = None if fresh else await self.store.runs.latest_settings_for_input(input_hash)
                 changed = settings_changes(json.loads(previous[1]), identity) if previous else []
                 await self.store.runs.create(run, settings_json, document, chunks)
-                self.plan = RunPlan(run, chunks, list(chunks), {}, {}, False, 0, 0, tuple(changed))
+                self.keys.edits = await self.store.edits.for_input(input_hash)
+                wanted = {chunk.index: self.keys.key(chunk) for chunk in chunks}
+                self.store.chunks.set_keys(run.id, wanted.items())
+                reused = set() if fresh else set(await reuse_made_audio(self.store, run.id, self.chunk_dir_for(run.id),
+                                                                        wanted))  # fmt: skip
+                todo = [chunk for chunk in chunks if chunk.index not in reused]
+                self.plan = RunPlan(run, chunks, todo, {}, {}, False, len(reused), 0, tuple(changed),
+                                    reused=len(reused))  # fmt: skip
             else:
                 self.ownership = acquire_run(self.data_dir, existing.id)  # or refuse: another process runs it
         if existing is not None and existing.state == "done" and not self.chunk_dir_for(existing.id).is_dir():
@@ -234,6 +242,10 @@ class RunController:
 
         A done chunk's file is checked against its record (a header and a stat, no decoding): cheap for thousands.
         """
+        self.keys.edits = await self.store.edits.for_input(run.input_hash)
+        remade = set(await rekey(self.store, run.id, self.chunk_dir_for(run.id), records, self.keys))
+        if remade:  # edited since (by another run of this input): their old audio is set aside
+            records = await self.store.chunks.load(run.id)
         found = await asyncio.to_thread(audio_on_disk, records, self.chunk_dir_for(run.id))
         todo: list[Chunk] = []
         attempts: dict[int, int] = {}
@@ -251,9 +263,12 @@ class RunController:
             attempts[record.chunk.index] = 0 if record.state == ChunkState.FAILED else record.attempts
             # A job id survives only while its job may still deliver (it is cleared when an attempt fails).
             job_id = journal.get(record.chunk.index) or record.job_id
-            if job_id and record.state != ChunkState.FAILED:
+            if job_id and record.state != ChunkState.FAILED and record.chunk.index not in remade:
                 resume_jobs[record.chunk.index] = job_id
         self.store.chunks.adopt(run.id, adopted)
+        reused = set(await reuse_made_audio(self.store, run.id, self.chunk_dir_for(run.id),
+                                            {chunk.index: self.keys.key(chunk) for chunk in todo}))  # fmt: skip
+        todo = [chunk for chunk in todo if chunk.index not in reused]
         if todo:
             self.store.chunks.requeue(run.id, [chunk.index for chunk in todo])
         await self.store.flush()
@@ -261,7 +276,8 @@ class RunController:
         pending = {chunk.index for chunk in todo}
         failed = frozenset(r.chunk.index for r in records if r.state == ChunkState.FAILED and r.chunk.index in pending)
         done = len(records) - len(todo)
-        return RunPlan(run, chunks, todo, attempts, resume_jobs, True, done, len(adopted), failed=failed)
+        return RunPlan(run, chunks, todo, attempts, resume_jobs, True, done, len(adopted), failed=failed,
+                       reused=len(reused))  # fmt: skip
 
     async def execute(self, stitch_output: bool = True) -> RunOutcome:
         """Synthesize what is left, then stitch when every chunk is done. Returns how it ended."""
@@ -354,8 +370,9 @@ class RunController:
         self.scheduler.stop(cancel_in_flight=True)
 
     async def _process(self, chunk: Chunk, attempt: int) -> ChunkOutcome:
-        spoken = dataclasses.replace(chunk, text=self.lexicon.apply(chunk.text)) if self.lexicon else chunk
-        audio = await self.engine.synthesize(spoken, self, resume_job_id=self._resume_jobs.pop(chunk.index, None))
+        spoken = self.keys.spoken(chunk)
+        sent = chunk if spoken == chunk.text else dataclasses.replace(chunk, text=spoken)
+        audio = await self.engine.synthesize(sent, self, resume_job_id=self._resume_jobs.pop(chunk.index, None))
         extension = EXTENSIONS.get(audio.facts.container, audio.facts.container)
         path = self.chunk_dir / f"{chunk.index:06d}.{extension}"
         await asyncio.to_thread(_write_atomically, path, audio.data)

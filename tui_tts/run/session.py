@@ -52,6 +52,16 @@ class Session:
     nothing_to_do: str | None = None  # why there is no work (a retry of a run without failed chunks)
     notices: tuple[tuple[str, str], ...] = ()  # (level, message) to show before anything is synthesised
 
+    def opening_notes(self) -> list[tuple[str, str]]:
+        """(level, message) lines to show before anything is synthesised: audio reused, the voice chosen or misfit."""
+        notes = list(self.notices)
+        if self.plan.reused:
+            total, todo = len(self.plan.chunks), len(self.plan.todo)
+            notes.insert(
+                0, ("info", f"reusing {self.plan.reused:,} of {total:,} chunks; {todo:,} to make")
+            )
+        return notes
+
     def remaining_cost(self) -> CostEstimate:
         """What the chunks still to do should cost (zero for free engines)."""
         return estimate_cost(self.settings, sum(len(chunk.text) for chunk in self.plan.todo))
@@ -120,7 +130,7 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
                 store = await stack.enter_async_context(Store(database))
             bus = EventBus()
             controller = RunController(target.settings, store, engine, ffmpeg, data_dir, bus)
-            controller.lexicon = target.lexicon
+            controller.keys.lexicon = target.lexicon
             plan = await controller.prepare(target.input_path, target.input_bytes, document, target.output,
                                             fresh=request.fresh, variant=target.variant,
                                             run_id=target.run.id if target.run else None)  # fmt: skip

@@ -34,6 +34,7 @@ class ChunkRecord:
     audio_path: str | None
     facts: AudioFacts | None
     job_id: str | None
+    audio_key: str | None = None  # what the audio depends on (see run/audio_keys.py); None in runs made before it
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,7 @@ def chunk_from(row: sqlite3.Row) -> ChunkRecord:
         container = "wav" if str(row["codec"]).startswith("pcm_") else str(row["audio_path"] or "").rsplit(".", 1)[-1]
         facts = AudioFacts(row["codec"], container, row["sample_rate"], row["channels"], row["duration"])
     return ChunkRecord(chunk, ChunkState(row["state"]), row["attempts"], row["last_error"], row["audio_path"], facts,
-                       row["job_id"])  # fmt: skip
+                       row["job_id"], row["audio_key"])  # fmt: skip
 
 
 def totals_from(row: sqlite3.Row | None) -> ChunkTotals:

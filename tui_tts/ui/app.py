@@ -131,7 +131,7 @@ class DashboardApp(App[int]):
             self.log_line("info", f"resuming run {plan.run.id}: {plan.done}/{len(plan.chunks)} done")
         else:
             self.log_line("info", f"new run {plan.run.id}: {len(plan.chunks)} chunks")
-        for level, message in self.session.notices:  # before anything is synthesised
+        for level, message in self.session.opening_notes():  # before anything is synthesised
             self.log_line(level, message)
         self.refresh_header()
         if self.autostart and self.cost_to_confirm:
