@@ -118,6 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--yes", action="store_true", help="start a paid run without asking")
         command.add_argument("--headless", action="store_true", help="plain progress output, no dashboard")
         command.set_defaults(handler=_resume_command, only_failed=name == "retry")
+    redo = commands.add_parser("redo", help="make one chunk of a run again (a new take, or with --text, an edit)")
+    redo.add_argument("run", help="run id, a unique prefix of it, or 'last'")
+    redo.add_argument("chunk", type=_positive_int, help="the chunk's number (as 'show' and the dashboard count)")
+    redo.add_argument("--text", help="read this instead of the chunk's text (kept for later runs of this input)")
+    redo.add_argument("-o", "--output", help="output file (default: the run's)")
+    add_common(redo)
+    redo.add_argument("--yes", action="store_true", help="start a paid run without asking")
+    redo.add_argument("--headless", action="store_true", help="plain progress output, no dashboard")
+    redo.set_defaults(handler=_redo_command)
     stitch = commands.add_parser("stitch", help="join a finished run's chunks into a file (again)")
     stitch.add_argument("run", help="run id, a unique prefix of it, or 'last'")
     stitch.add_argument("-o", "--output", help=f"output file; its extension picks the format: {known_extensions()}")
@@ -233,6 +242,18 @@ def _resume_command(args: argparse.Namespace) -> int:
     request = RunRequest(
         output=Path(args.output) if args.output else None, config=args.config, data_dir=args.data_dir,
         overrides=run_overrides(args), yes=args.yes, resume=args.run, only_failed=args.only_failed,
+    )  # fmt: skip
+    return _drive(request, args.headless)
+
+
+def _redo_command(args: argparse.Namespace) -> int:
+    """`redo RUN CHUNK [--text T]`: that chunk made again (the rest of the run resumed), then the book joined again."""
+    from tui_tts.commands.overrides import run_overrides
+    from tui_tts.run.request import RunRequest
+
+    request = RunRequest(
+        output=Path(args.output) if args.output else None, config=args.config, data_dir=args.data_dir,
+        overrides=run_overrides(args), yes=args.yes, resume=args.run, redo=args.chunk - 1, redo_text=args.text,
     )  # fmt: skip
     return _drive(request, args.headless)
 

@@ -44,6 +44,8 @@ class RunRequest:
     resume: str | None = None
     only_failed: bool = False  # redo only the chunks that had failed for good
     voice: str | None = None  # --voice: the voice of whichever engine the run uses
+    redo: int | None = None  # `redo RUN CHUNK`: make this chunk (0-based) of the resumed run again ...
+    redo_text: str | None = None  # ... reading this text instead (an edit kept for later runs of the input)
 
 
 def apply_book_flags(document: Document, flags: BookFlags) -> Document:

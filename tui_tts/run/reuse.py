@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui_tts.config import Settings
-from tui_tts.models import AudioFacts, Chunk
+from tui_tts.errors import UserError
+from tui_tts.models import AudioFacts, Chunk, ChunkState
 from tui_tts.run.chunk_files import chunk_audio_facts
-from tui_tts.store import ChunkRecord, Store
+from tui_tts.store import ChunkRecord, RunRecord, Store
 from tui_tts.text.lexicon import Lexicon
 
 
@@ -122,3 +123,32 @@ async def rekey(store: Store, run_id: str, chunk_dir: Path, records: list[ChunkR
     store.chunks.set_keys(run_id, fresh)
     await store.flush()
     return changed
+
+
+async def remake_chunk(store: Store, run: RunRecord, chunk_dir: Path, keys: AudioKeys, index: int,
+                       text: str | None) -> Chunk:  # fmt: skip
+    """Set one chunk up to be made again: a new take of it as it is, or (with `text`) of its edited text.
+
+    The edit is committed first, then the old audio is set aside, then the chunk is queued: a kill between any two
+    steps leaves a run whose next start makes the chunk again, from the edit.
+    """
+    records = await store.chunks.load(run.id)
+    if not 0 <= index < len(records):
+        raise UserError(f"run {run.id} has chunks 1 to {len(records)}; there is no chunk {index + 1}")
+    record = records[index]
+    if record.state not in (ChunkState.DONE, ChunkState.FAILED):
+        raise UserError(f"chunk {index + 1} is {record.state.value}: fix it once it is done (or failed)")
+    if text is not None:
+        text = " ".join(text.split())
+        if not text:
+            raise UserError("the new text of a chunk must not be empty")
+        store.edits.keep(run.input_hash, record.chunk.text, text)
+        await store.flush()
+        if text == record.chunk.text:
+            keys.edits.pop(record.chunk.text, None)
+        else:
+            keys.edits[record.chunk.text] = text
+    await asyncio.to_thread(set_aside, chunk_dir, index, record.audio_path)
+    store.chunks.unmake(run.id, index, keys.key(record.chunk))
+    await store.flush()
+    return record.chunk

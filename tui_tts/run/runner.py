@@ -27,7 +27,7 @@ from tui_tts.run.chunk_files import audio_on_disk
 from tui_tts.run.chunk_files import write_atomically as _write_atomically
 from tui_tts.run.job_journal import journal_path, read_jobs, record_job
 from tui_tts.run.limits import ConcurrencyLimit
-from tui_tts.run.reuse import AudioKeys, rekey, reuse_made_audio
+from tui_tts.run.reuse import AudioKeys, rekey, remake_chunk, reuse_made_audio
 from tui_tts.run.scheduler import ChunkOutcome, Scheduler
 from tui_tts.store import ChunkRecord, RunRecord, Store, StoreError
 from tui_tts.store.ownership import RunOwnership, creation_lock
@@ -350,6 +350,18 @@ class RunController:
         failed = [r.chunk for r in await self.store.chunks.load(self.plan.run.id) if r.state == ChunkState.FAILED]
         self.scheduler.requeue(failed)
         return len(failed)
+
+    async def fix_chunk(self, index: int, text: str | None = None) -> Chunk:
+        """Make one chunk again: a new take, or with `text` as its edited text (kept for later runs of this input).
+        The finished file is joined again once the run is done (stitch on demand, or the next `execute`)."""
+        assert self.plan is not None
+        chunk = await remake_chunk(self.store, self.plan.run, self.chunk_dir, self.keys, index, text)
+        if self._started:
+            self.scheduler.requeue([chunk])
+        else:
+            todo = [c for c in self.plan.todo if c.index != index] + [chunk]
+            self.plan = dataclasses.replace(self.plan, todo=todo, done=len(self.plan.chunks) - len(todo))
+        return chunk
 
     async def chunk_details(self, index: int) -> ChunkDetails | None:
         """Everything the store knows of one chunk, with its logged events (None for no such chunk)."""

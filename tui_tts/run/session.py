@@ -55,11 +55,12 @@ class Session:
     def opening_notes(self) -> list[tuple[str, str]]:
         """(level, message) lines to show before anything is synthesised: audio reused, the voice chosen or misfit."""
         notes = list(self.notices)
+        if self.request.redo is not None:
+            how = "with its edited text" if self.request.redo_text is not None else "as it is (a new take)"
+            notes.insert(0, ("info", f"making chunk {self.request.redo + 1} again {how}; the old take is kept"))
         if self.plan.reused:
             total, todo = len(self.plan.chunks), len(self.plan.todo)
-            notes.insert(
-                0, ("info", f"reusing {self.plan.reused:,} of {total:,} chunks; {todo:,} to make")
-            )
+            notes.insert(0, ("info", f"reusing {self.plan.reused:,} of {total:,} chunks; {todo:,} to make"))
         return notes
 
     def remaining_cost(self) -> CostEstimate:
@@ -145,6 +146,10 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
                 controller.plan = plan = dataclasses.replace(plan, todo=failed)
                 if not failed:
                     nothing_to_do = f"no failed chunks in run {plan.run.id}"
+            if request.redo is not None and not nothing_to_do:
+                await controller.fix_chunk(request.redo, request.redo_text)
+                assert controller.plan is not None
+                plan = controller.plan
             stats = RunStats(len(plan.chunks), plan.done)
             stats.spend = await store.chunks.spend(plan.run.id)  # what earlier sessions of this run paid
             session = Session(target.settings, target.input_path, document, controller, plan, stats, bus, request,
