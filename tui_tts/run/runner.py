@@ -366,7 +366,9 @@ class RunController:
     async def chunk_details(self, index: int) -> ChunkDetails | None:
         """Everything the store knows of one chunk, with its logged events (None for no such chunk)."""
         assert self.plan is not None
-        return await self.store.chunks.details(self.plan.run.id, index)
+        details = await self.store.chunks.details(self.plan.run.id, index)
+        edited = self.keys.edits.get(details.text) if details else None
+        return dataclasses.replace(details, edited=edited) if details and edited else details
 
     async def median_seconds_per_char(self) -> float | None:
         assert self.plan is not None

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,7 +13,61 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
-from tui_tts.ui.screens import ChunkDetailsScreen
+from tui_tts.audio.listen import listen
+from tui_tts.errors import FfmpegError, UserError
+from tui_tts.ui.screens import ChunkDetailsScreen, describe_chunk
+
+if TYPE_CHECKING:
+    from tui_tts.ui.app import DashboardApp
+
+
+async def open_chunk_details(app: DashboardApp, index: int) -> None:
+    """A chunk's details, with the keys that fix it (enter on a cell, or a double-click)."""
+    controller = app.controller
+    details = await controller.chunk_details(index)
+    if details:
+        median = await controller.median_seconds_per_char()
+
+        def say(message: str) -> None:
+            app.log_line("info", message)
+            app.notify(message, timeout=8)
+
+        app.push_screen(ChunkFixScreen(describe_chunk(details, median), index, DashboardFixer(app), say))
+
+
+class DashboardFixer:
+    """The run's side of fixing a chunk from the dashboard: edits and takes go to the controller; a run that had
+    finished starts again for them (and joins the book again when they are made)."""
+
+    def __init__(self, app: DashboardApp) -> None:
+        self.app = app
+        self.controller = app.controller
+
+    def text_of(self, index: int) -> str:
+        assert self.controller.plan is not None
+        return self.controller.keys.text(self.controller.plan.chunks[index])
+
+    async def fix(self, index: int, text: str | None) -> str:
+        try:
+            await self.controller.fix_chunk(index, text)
+        except UserError as exc:
+            return exc.message
+        if self.app.finished:
+            self.app.start_run()
+        how = "with the edited text" if text is not None else "as a new take"
+        return f"chunk {index + 1}: making it again {how} (the old take is kept); the book is joined again after"
+
+    async def listen(self, index: int) -> str:
+        details = await self.controller.chunk_details(index)
+        if details is None or not details.audio_path:
+            return f"chunk {index + 1} has no audio yet"
+        assert self.controller.plan is not None
+        folder = self.controller.data_dir / "runs" / self.controller.plan.run.id / "listen"
+        try:
+            playback = await listen(self.controller.ffmpeg, Path(details.audio_path), folder / f"chunk-{index + 1}.wav")
+        except (FfmpegError, OSError) as exc:
+            return f"cannot play chunk {index + 1}: {exc}"
+        return f"chunk {index + 1}: {playback.describe()}"
 
 
 class ChunkFixer(Protocol):
