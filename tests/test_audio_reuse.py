@@ -115,3 +115,36 @@ def test_an_edited_chunk_survives_kill_9_and_resume_and_is_paid_once(tmp_path: P
     samples = decode_mono(ffmpeg, Path(path), 24_000)
     assert dominant_frequency(samples, 24_000) == pytest.approx(tone_frequency(edited), rel=0.03)
     assert duration == pytest.approx(0.03 * len(edited), rel=0.2)
+
+
+@pytest.mark.slow
+async def test_the_dashboard_edits_redoes_and_plays_a_chunk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from textual.widgets import TextArea
+
+    from tests.test_dashboard import live_dashboard, log_text, until
+    from tui_tts.ui.chunk_fixes import ChunkFixScreen, EditChunkScreen
+
+    monkeypatch.setenv("PATH", str(tmp_path / "no-players"))  # no ffplay, paplay, aplay, afplay: a WAV to open
+    edited = "A chunk edited in the dashboard."
+    async with live_dashboard(tmp_path, EmulatorConfig(latency=0.02, workers=8)) as (app, pilot, emulator):
+        await until(pilot, lambda: app.finished and app.stage == "done", 60)
+        submitted = emulator.stats()["submitted"]
+        await pilot.press("enter")  # the grid's cursor: chunk 1
+        await until(pilot, lambda: isinstance(app.screen, ChunkFixScreen))
+        await pilot.press("a")
+        await until(pilot, lambda: "no audio player found" in log_text(app))
+        assert (app.controller.data_dir / "runs" / app.controller.plan.run.id / "listen" / "chunk-1.wav").is_file()
+        await pilot.press("e")
+        await until(pilot, lambda: isinstance(app.screen, EditChunkScreen))
+        app.screen.query_one(TextArea).text = edited
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: emulator.submissions_by_text.get(edited) == 1, 30)
+        await until(pilot, lambda: app.finished and app.stage == "done" and "making it again" in log_text(app), 30)
+        await pilot.press("right", "enter")  # chunk 2: a new take of it as it is
+        await until(pilot, lambda: isinstance(app.screen, ChunkFixScreen))
+        await pilot.press("R")
+        await until(pilot, lambda: emulator.stats()["submitted"] == submitted + 2, 30)
+        await until(pilot, lambda: app.finished and app.stage == "done", 30)
+        details = await app.controller.chunk_details(0)
+        assert details is not None and details.edited == edited  # shown as read, the book's text kept beside it
+        assert log_text(app).count("wrote ") >= 3  # the book was joined again after each fix
