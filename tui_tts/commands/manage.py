@@ -47,8 +47,9 @@ async def runs_command(args: argparse.Namespace) -> int:
     if (data_dir / DATABASE_NAME).exists():
         async with Store(data_dir / DATABASE_NAME) as store:
             rows = await store.runs.listing()
+    seen: set[tuple[int, int]] = set()  # audio shared by runs (hard links) counts once, with the newest run
     listing = [{**_run_summary(with_live_state(data_dir, run), counts),
-                "size_bytes": folder_bytes(run_folder(data_dir, run.id))} for run, counts in rows]  # fmt: skip
+                "size_bytes": folder_bytes(run_folder(data_dir, run.id), seen)} for run, counts in rows]  # fmt: skip
     if args.json:
         print(json.dumps(listing, indent=2))
         return EXIT_OK

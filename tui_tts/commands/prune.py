@@ -19,13 +19,21 @@ def run_folder(data_dir: Path, run_id: str) -> Path:
     return data_dir / "runs" / run_id
 
 
-def folder_bytes(folder: Path) -> int:
-    """What a run's folder holds on disk (chunk audio, stitch leftovers), in bytes; 0 when it is gone."""
+def folder_bytes(folder: Path, seen: set[tuple[int, int]] | None = None) -> int:
+    """What a run's folder holds on disk (chunk audio, stitch leftovers), in bytes; 0 when it is gone.
+
+    With `seen`, a file already counted (audio one run reused from another is a hard link to the same file) is
+    counted once across the calls that share it."""
     total = 0
     for path in folder.rglob("*") if folder.is_dir() else ():
         try:
             if path.is_file():
-                total += path.stat().st_size
+                facts = path.stat()
+                if seen is not None:
+                    if (facts.st_dev, facts.st_ino) in seen:
+                        continue
+                    seen.add((facts.st_dev, facts.st_ino))
+                total += facts.st_size
         except OSError:  # removed while counting
             continue
     return total

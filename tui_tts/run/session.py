@@ -97,7 +97,7 @@ class _Target:
 
     @property
     def variant(self) -> dict[str, object]:
-        return {"chapters": self.chapters, "front_matter": self.front_matter, "lexicon": self.lexicon.digest}
+        return {"chapters": self.chapters, "front_matter": self.front_matter, "lexicon": self.lexicon.identity}
 
 
 @asynccontextmanager

@@ -71,6 +71,12 @@ class Lexicon:
         blob = "\0".join(f"{e.regex:d}{e.source}\x1f{e.replacement}" for e in self.entries)
         return hashlib.sha256(blob.encode()).hexdigest()[:16] if self.entries else ""
 
+    @property
+    def identity(self) -> str:
+        """What a run records of its lexicon (empty without one): the digest, and how many entries it has."""
+        count = len(self.entries)
+        return f"{self.digest} ({count} entr{'y' if count == 1 else 'ies'})" if count else ""
+
     def apply(self, text: str) -> str:
         """The text as the engine should read it."""
         if self._words is not None:
