@@ -148,3 +148,15 @@ async def test_the_dashboard_edits_redoes_and_plays_a_chunk(tmp_path: Path, monk
         details = await app.controller.chunk_details(0)
         assert details is not None and details.edited == edited  # shown as read, the book's text kept beside it
         assert log_text(app).count("wrote ") >= 3  # the book was joined again after each fix
+
+
+def test_a_chunk_made_anew_never_reattaches_its_old_job(tmp_path: Path) -> None:
+    from tui_tts.run.job_journal import NO_JOB, read_jobs, record_job
+
+    journal = tmp_path / "jobs.journal"
+    record_job(journal, 3, "job-old")
+    record_job(journal, 4, "job-other")
+    record_job(journal, 3, NO_JOB)  # redo/edit: the old take's job is done with
+    assert read_jobs(journal) == {4: "job-other"}
+    record_job(journal, 3, "job-new")
+    assert read_jobs(journal) == {3: "job-new", 4: "job-other"}

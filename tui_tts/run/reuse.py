@@ -22,6 +22,7 @@ from tui_tts.config import Settings
 from tui_tts.errors import UserError
 from tui_tts.models import AudioFacts, Chunk, ChunkState
 from tui_tts.run.chunk_files import chunk_audio_facts
+from tui_tts.run.job_journal import NO_JOB, journal_path, record_job
 from tui_tts.store import ChunkRecord, RunRecord, Store
 from tui_tts.text.lexicon import Lexicon
 
@@ -129,8 +130,9 @@ async def remake_chunk(store: Store, run: RunRecord, chunk_dir: Path, keys: Audi
                        text: str | None) -> Chunk:  # fmt: skip
     """Set one chunk up to be made again: a new take of it as it is, or (with `text`) of its edited text.
 
-    The edit is committed first, then the old audio is set aside, then the chunk is queued: a kill between any two
-    steps leaves a run whose next start makes the chunk again, from the edit.
+    The edit is committed first, then the chunk's earlier job is struck from the journal (never re-attached for the
+    new take), then the old audio is set aside, then the chunk is queued: a kill between any two steps leaves a run
+    whose next start makes the chunk again from the edit (or, for a plain new take, keeps the old one).
     """
     records = await store.chunks.load(run.id)
     if not 0 <= index < len(records):
@@ -148,7 +150,39 @@ async def remake_chunk(store: Store, run: RunRecord, chunk_dir: Path, keys: Audi
             keys.edits.pop(record.chunk.text, None)
         else:
             keys.edits[record.chunk.text] = text
+    record_job(journal_path(chunk_dir.parent), index, NO_JOB)
     await asyncio.to_thread(set_aside, chunk_dir, index, record.audio_path)
     store.chunks.unmake(run.id, index, keys.key(record.chunk))
     await store.flush()
     return record.chunk
+
+
+class SameText:
+    """Chunks of one run with the same key (a refrain, "CHAPTER I" twice) are made once: while one is being made,
+    the others wait for it and then share its audio; if it fails, the next one makes its own."""
+
+    def __init__(self) -> None:
+        self._making: dict[str, asyncio.Event] = {}
+        self._made: dict[str, tuple[Path, AudioFacts]] = {}
+
+    async def made(self, key: str) -> tuple[Path, AudioFacts] | None:
+        """The audio another chunk of this run made for `key` (waiting while one is being made), if any."""
+        while (busy := self._making.get(key)) is not None:
+            await busy.wait()
+        found = self._made.get(key)
+        return found if found is not None and found[0].is_file() else None
+
+    def start(self, key: str) -> asyncio.Event:
+        event = self._making[key] = asyncio.Event()
+        return event
+
+    def finish(self, key: str, event: asyncio.Event, audio: tuple[Path, AudioFacts] | None) -> None:
+        if audio is not None:
+            self._made[key] = audio
+        if self._making.get(key) is event:
+            del self._making[key]
+        event.set()
+
+    def forget(self, key: str) -> None:
+        """A new take of this text is wanted: do not share the old one."""
+        self._made.pop(key, None)

@@ -27,7 +27,7 @@ from tui_tts.run.chunk_files import audio_on_disk
 from tui_tts.run.chunk_files import write_atomically as _write_atomically
 from tui_tts.run.job_journal import journal_path, read_jobs, record_job
 from tui_tts.run.limits import ConcurrencyLimit
-from tui_tts.run.reuse import AudioKeys, rekey, remake_chunk, reuse_made_audio
+from tui_tts.run.reuse import AudioKeys, SameText, link_or_copy, rekey, remake_chunk, reuse_made_audio
 from tui_tts.run.scheduler import ChunkOutcome, Scheduler
 from tui_tts.store import ChunkRecord, RunRecord, Store, StoreError
 from tui_tts.store.ownership import RunOwnership, creation_lock
@@ -154,6 +154,7 @@ class RunController:
         self.document: Document | None = None
         self.ownership: RunOwnership | None = None  # held from prepare() until release()
         self.keys = AudioKeys(settings)  # what each chunk is read as (edit, lexicon) and its audio's key
+        self.same_text = SameText()  # chunks of this run with the same key are made once
 
     def release(self) -> None:
         """Give up ownership of the run (the session does this when it closes)."""
@@ -266,8 +267,9 @@ class RunController:
             if job_id and record.state != ChunkState.FAILED and record.chunk.index not in remade:
                 resume_jobs[record.chunk.index] = job_id
         self.store.chunks.adopt(run.id, adopted)
-        reused = set(await reuse_made_audio(self.store, run.id, self.chunk_dir_for(run.id),
-                                            {chunk.index: self.keys.key(chunk) for chunk in todo}))  # fmt: skip
+        # Audio some run made is reused; a chunk with a job paid for already re-attaches it instead.
+        wanted = {chunk.index: self.keys.key(chunk) for chunk in todo if chunk.index not in resume_jobs}
+        reused = set(await reuse_made_audio(self.store, run.id, self.chunk_dir_for(run.id), wanted))
         todo = [chunk for chunk in todo if chunk.index not in reused]
         if todo:
             self.store.chunks.requeue(run.id, [chunk.index for chunk in todo])
@@ -356,6 +358,7 @@ class RunController:
         The finished file is joined again once the run is done (stitch on demand, or the next `execute`)."""
         assert self.plan is not None
         chunk = await remake_chunk(self.store, self.plan.run, self.chunk_dir, self.keys, index, text)
+        self.same_text.forget(self.keys.key(chunk))  # a new take: never the old one shared
         if self._started:
             self.scheduler.requeue([chunk])
         else:
@@ -384,12 +387,23 @@ class RunController:
         self.scheduler.stop(cancel_in_flight=True)
 
     async def _process(self, chunk: Chunk, attempt: int) -> ChunkOutcome:
-        spoken = self.keys.spoken(chunk)
-        sent = chunk if spoken == chunk.text else dataclasses.replace(chunk, text=spoken)
-        audio = await self.engine.synthesize(sent, self, resume_job_id=self._resume_jobs.pop(chunk.index, None))
-        extension = EXTENSIONS.get(audio.facts.container, audio.facts.container)
-        path = self.chunk_dir / f"{chunk.index:06d}.{extension}"
-        await asyncio.to_thread(_write_atomically, path, audio.data)
+        spoken, key = self.keys.spoken(chunk), self.keys.key(chunk)
+        resume_job = self._resume_jobs.pop(chunk.index, None)
+        shared = None if resume_job else await self.same_text.made(key)  # a job already paid for is re-attached
+        if shared is not None:  # another chunk of this run with the same text was just made: share its audio
+            path = self.chunk_dir / f"{chunk.index:06d}{shared[0].suffix}"
+            await asyncio.to_thread(link_or_copy, shared[0], path)
+            return ChunkOutcome(str(path), shared[1], {})
+        making, made = self.same_text.start(key), None
+        try:
+            sent = chunk if spoken == chunk.text else dataclasses.replace(chunk, text=spoken)
+            audio = await self.engine.synthesize(sent, self, resume_job_id=resume_job)
+            extension = EXTENSIONS.get(audio.facts.container, audio.facts.container)
+            path = self.chunk_dir / f"{chunk.index:06d}.{extension}"
+            await asyncio.to_thread(_write_atomically, path, audio.data)
+            made = (path, audio.facts)
+        finally:
+            self.same_text.finish(key, making, made)
         return ChunkOutcome(str(path), audio.facts, audio.job_facts)
 
     async def job_submitted(self, chunk: Chunk, job_id: str) -> None:
