@@ -156,7 +156,8 @@ async def test_a_chunks_details_and_the_runs_totals_come_back_as_records(tmp_pat
         details = await store.chunks.details("r1", 0)
         assert details == ChunkDetails(
             index=0, section=0, state=ChunkState.DONE, attempts=2, text="chunk 0.", job_id=None, submissions=1,
-            worker_id="w1", elapsed=0.5, delay_ms=120, execution_ms=900, cost=0.002, duration=2.0, audio_path="/a/0.wav",
+            worker_id="w1", elapsed=0.5, delay_ms=120, execution_ms=900, cost=0.002, duration=2.0,
+            audio_path="/a/0.wav",
             events=(LoggedEvent(details.events[0].at, "retry", "HTTP 503 busy (retry in 1.5 s)"),),
         )  # fmt: skip
         assert await store.chunks.details("r1", 99) is None
