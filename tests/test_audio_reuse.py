@@ -160,3 +160,19 @@ def test_a_chunk_made_anew_never_reattaches_its_old_job(tmp_path: Path) -> None:
     assert read_jobs(journal) == {4: "job-other"}
     record_job(journal, 3, "job-new")
     assert read_jobs(journal) == {3: "job-new", 4: "job-other"}
+
+
+def test_reused_audio_is_counted_once_and_freed_only_with_its_last_run(tmp_path: Path) -> None:
+    from tui_tts.commands.prune import folder_bytes, freed_bytes
+    from tui_tts.run.reuse import link_or_copy
+
+    old, new = tmp_path / "old" / "chunks", tmp_path / "new" / "chunks"
+    old.mkdir(parents=True)
+    new.mkdir(parents=True)
+    (old / "000000.wav").write_bytes(b"x" * 1000)
+    (old / "000001.wav").write_bytes(b"y" * 500)
+    link_or_copy(old / "000000.wav", new / "000000.wav")  # reused by the newer run
+    seen: set[tuple[int, int]] = set()
+    assert [folder_bytes(new.parent, seen), folder_bytes(old.parent, seen)] == [1000, 500]
+    assert freed_bytes([old.parent]) == 500  # the other run still holds the reused audio
+    assert freed_bytes([old.parent, new.parent]) == 1500

@@ -39,6 +39,21 @@ def folder_bytes(folder: Path, seen: set[tuple[int, int]] | None = None) -> int:
     return total
 
 
+def freed_bytes(folders: list[Path]) -> int:
+    """What deleting these folders gives back: audio another run still links to (reused, not copied) stays."""
+    inside: dict[tuple[int, int], list[int]] = {}  # (device, inode) -> [links seen here, size, links in all]
+    for folder in folders:
+        for path in folder.rglob("*") if folder.is_dir() else ():
+            try:
+                if path.is_file():
+                    facts = path.stat()
+                    entry = inside.setdefault((facts.st_dev, facts.st_ino), [0, facts.st_size, facts.st_nlink])
+                    entry[0] += 1
+            except OSError:  # removed while counting
+                continue
+    return sum(size for seen, size, links in inside.values() if seen >= links)
+
+
 def megabytes(size: int) -> str:
     return f"{size / 1e6:.1f} MB"
 
@@ -66,7 +81,7 @@ async def prune_command(args: argparse.Namespace) -> int:
             print(f"nothing to prune{kept}")
             return EXIT_OK
         sizes = {run.id: folder_bytes(run_folder(data_dir, run.id)) for run in chosen}
-        total = sum(sizes.values())
+        total = freed_bytes([run_folder(data_dir, run.id) for run in chosen])
         if not args.yes:
             if not sys.stdin.isatty():
                 raise UserError(f"refusing to prune {len(chosen)} run(s) ({megabytes(total)}) without --yes "
@@ -84,10 +99,10 @@ async def prune_command(args: argparse.Namespace) -> int:
             held.append(ownership)
             store.runs.delete(run.id)
         await store.flush()
+    total = freed_bytes([run_folder(data_dir, ownership.run_id) for ownership in held])
     for ownership in held:
         shutil.rmtree(run_folder(data_dir, ownership.run_id), ignore_errors=True)
         ownership.release()
     chosen = [run for run in chosen if run.id in sizes]
-    total = sum(sizes.values())
     print(f"pruned {len(chosen)} run(s), freed {megabytes(total)}; their output files were kept{kept}")
     return EXIT_OK
