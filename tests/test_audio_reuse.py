@@ -17,6 +17,7 @@ from tui_tts.audio.ffmpeg import Ffmpeg
 from tui_tts.commands.headless import run_headless
 from tui_tts.emulator import EmulatorConfig, running_emulator
 from tui_tts.emulator.server import tone_frequency
+from tui_tts.run.job_journal import read_jobs
 from tui_tts.run.request import RunRequest
 
 NAMED = {index for index in range(200) if index % 25 == 3}  # 8 sentences name Hermione
@@ -90,9 +91,9 @@ def test_an_edited_chunk_survives_kill_9_and_resume_and_is_paid_once(tmp_path: P
         assert first.wait(timeout=120) == 0, first.communicate()[1]
         [run_dir] = (data / "runs").iterdir()
         journal = run_dir / "jobs.journal"
-        lines_before = journal.read_text().count("\n")
+        old_job = read_jobs(journal)[2]
         redo = cli("redo", "last", "3", "--text", edited, *common)
-        assert wait_until(lambda: journal.read_text().count("\n") > lines_before, 60)  # its job was submitted
+        assert wait_until(lambda: read_jobs(journal).get(2) not in (None, old_job), 60)  # the edit's job was submitted
         redo.send_signal(signal.SIGKILL)
         redo.communicate(timeout=30)
         with sqlite3.connect(data / "tui-tts.db") as db:

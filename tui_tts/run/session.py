@@ -147,7 +147,13 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
                 if not failed:
                     nothing_to_do = f"no failed chunks in run {plan.run.id}"
             if request.redo is not None and not nothing_to_do:
-                await controller.fix_chunk(request.redo, request.redo_text)
+                try:
+                    await controller.fix_chunk(request.redo, request.redo_text)
+                except UserError:  # no such chunk, or not made yet: the run is left as it was
+                    whole = plan.done == len(plan.chunks) and plan.run.output_duration is not None
+                    store.runs.set_state(plan.run.id, "done" if whole else "stopped")
+                    await store.flush()
+                    raise
                 assert controller.plan is not None
                 plan = controller.plan
             stats = RunStats(len(plan.chunks), plan.done)
