@@ -115,7 +115,7 @@ def test_an_outage_longer_than_the_patience_stops_the_run_cleanly(tmp_path: Path
 KILL_AFTER_JOB_ANSWER = """
 import asyncio, os, signal, sys
 from pathlib import Path
-from tui_tts.engines.registry import load_settings
+from tui_tts.engines.registry import build_engine, load_settings
 from tui_tts.run.runner import RunController
 from tui_tts.store import Store
 from tui_tts.text.loading import load_document
@@ -123,7 +123,7 @@ from tui_tts.text.loading import load_document
 async def main(source: Path, data: Path, phase: str) -> None:
     settings = load_settings(None, {"engine": "local"})
     async with Store(data / "tui-tts.db") as store:
-        controller = RunController(settings, store, object(), None, data)
+        controller = RunController(settings, store, build_engine(settings), None, data)
         plan = await controller.prepare(source, source.read_bytes(), load_document(source), data / "out.wav")
         if phase == "resume":
             print(",".join(f"{index}={job}" for index, job in sorted(plan.resume_jobs.items())))

@@ -162,6 +162,11 @@ class RunController:
             self.ownership.release()
 
     @property
+    def store_failure(self) -> StoreError | None:
+        """The database write failure that stopped the store's writer, if one did (nothing later is saved)."""
+        return self.store.failure
+
+    @property
     def chunk_dir(self) -> Path:
         assert self.plan is not None
         return self.chunk_dir_for(self.plan.run.id)

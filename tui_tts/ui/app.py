@@ -189,7 +189,7 @@ class DashboardApp(App[int]):
 
     def check_store(self) -> None:
         """A failed database write ends the scheduler's workers without ending the run: show it, stop the rest."""
-        failure = self.controller.store.failure
+        failure = self.controller.store_failure
         if failure is not None and not self.finished:
             self.show_failure(f"the database failed: {failure}", EXIT_USAGE)
 
