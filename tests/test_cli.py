@@ -7,11 +7,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
+from tests.waiting import wait_until
 from tui_tts.audio.probe import probe_file
 
 REPO = Path(__file__).resolve().parent.parent
@@ -27,6 +27,14 @@ def tui_tts(*args: str, cwd: Path | None = None, env: dict[str, str] | None = No
 def chunk_states(data_dir: Path) -> dict[str, int]:
     with sqlite3.connect(data_dir / "tui-tts.db") as db:
         return dict(db.execute("SELECT state, COUNT(*) FROM chunks GROUP BY state").fetchall())
+
+
+def done_chunks(data_dir: Path) -> int:
+    """How many chunks a run in another process has done so far (0 before its database is there)."""
+    try:
+        return chunk_states(data_dir).get("done", 0) if (data_dir / "tui-tts.db").exists() else 0
+    except sqlite3.OperationalError:
+        return 0
 
 
 @pytest.mark.slow
@@ -103,16 +111,7 @@ def test_sigterm_mid_run_saves_state_and_the_next_run_resumes(tmp_path: Path) ->
         [sys.executable, "-m", "tui_tts", "run", str(book), "--data-dir", str(data), "--sequential", "--max-chars",
          "120", "--format", "wav"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
-    database = data / "tui-tts.db"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:  # wait until some chunks are done, then interrupt
-        if database.exists():
-            try:
-                if chunk_states(data).get("done", 0) >= 20:
-                    break
-            except sqlite3.OperationalError:
-                pass
-        time.sleep(0.05)
+    wait_until(lambda: done_chunks(data) >= 20)  # some chunks are done: interrupt
     process.send_signal(signal.SIGTERM)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr

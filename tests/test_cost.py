@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.test_cli import tui_tts
-from tests.test_remote_runs import free_port, start_server, wait_for_port
+from tests.test_remote_runs import emulator_process
 from tui_tts.engines.registry import load_settings
 from tui_tts.run.cost import estimate_cost
 
@@ -30,13 +29,9 @@ def test_estimates_for_each_engine() -> None:
 
 @pytest.mark.slow
 def test_a_paid_headless_run_needs_yes(tmp_path: Path) -> None:
-    port = free_port()
-    log = tmp_path / "emulator.log"
-    emulator = start_server([sys.executable, "-m", "tui_tts", "emulate", "--port", str(port), "--latency", "0.01"], log)
-    try:
-        wait_for_port(port, emulator, log)
+    with emulator_process(tmp_path, "--latency", "0.01") as url:
         config = tmp_path / "c.toml"
-        config.write_text(f'engine = "runpod"\n[runpod]\nendpoint_url = "http://127.0.0.1:{port}/v2/emulator"\n'
+        config.write_text(f'engine = "runpod"\n[runpod]\nendpoint_url = "{url}"\n'
                           "cost_per_second = 0.01\n")  # fmt: skip
         book = tmp_path / "book.txt"
         book.write_text(BOOK, encoding="utf-8")
@@ -45,12 +40,9 @@ def test_a_paid_headless_run_needs_yes(tmp_path: Path) -> None:
         assert refused.returncode == 2
         assert re.search(r"this run would cost money: 4,0\d\d characters, about 04:1\d of audio, about \$0\.2\d",
                          refused.stderr) and "--yes" in refused.stderr  # fmt: skip
-        assert "submitted" not in log.read_text()
+        assert "submitted" not in (tmp_path / "emulator.log").read_text()
         listing = tui_tts("run", str(book), "-c", str(config), "--list-chapters")
         assert "about $0.26 with engine runpod" in listing.stdout
         started = tui_tts("run", str(book), "-c", str(config), "--data-dir", data, "--yes")
         assert started.returncode == 0, started.stderr
         assert "estimated: 4,0" in started.stderr
-    finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)

@@ -18,7 +18,8 @@ import httpx
 import pytest
 
 from tests.audio_helpers import decode_mono, dominant_frequency
-from tests.test_remote_runs import free_port, start_server, wait_for_port
+from tests.test_remote_runs import emulator_process
+from tests.waiting import wait_until, within
 from tui_tts.audio.ffmpeg import Ffmpeg
 from tui_tts.emulator.server import tone_frequency
 
@@ -41,15 +42,6 @@ def states(database: Path) -> dict[str, int]:
         return {}
 
 
-def wait_until(condition, seconds: float = 60) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return False
-
-
 def reattached_in(stderr: str) -> int:
     found = re.search(r"(\d+) remote job\(s\) to re-attach", stderr)
     return int(found.group(1)) if found else 0
@@ -70,13 +62,7 @@ def assert_tones_in_order(ffmpeg: Ffmpeg, output: Path, database: Path) -> int:
 
 @pytest.mark.slow
 def test_sigkill_at_many_points_loses_nothing_and_pays_once(tmp_path: Path, ffmpeg: Ffmpeg) -> None:
-    port = free_port()
-    log = tmp_path / "emulator.log"
-    emulator = start_server([sys.executable, "-m", "tui_tts", "emulate", "--port", str(port), "--workers", "16",
-                             "--latency", "0.6", "--seconds-per-char", "0.05"], log)  # fmt: skip
-    try:
-        wait_for_port(port, emulator, log)
-        url = f"http://127.0.0.1:{port}/v2/emulator"
+    with emulator_process(tmp_path, "--workers", "16", "--latency", "0.6", "--seconds-per-char", "0.05") as url:
         config = tmp_path / "c.toml"
         config.write_text(
             f'engine = "runpod"\n[run]\nconcurrency = 8\nmax_chars = 160\n[runpod]\nendpoint_url = '
@@ -101,7 +87,7 @@ def test_sigkill_at_many_points_loses_nothing_and_pays_once(tmp_path: Path, ffmp
             reattached += reattached_in(stderr)
         process = cli(*args)
         partial = output.with_name(f".{output.name}.part")
-        if wait_until(partial.exists, 120):
+        if within(partial.exists, 120):  # the run may finish first
             process.send_signal(signal.SIGKILL)  # in the middle of stitching
             process.communicate(timeout=30)
             kills += 1
@@ -110,9 +96,6 @@ def test_sigkill_at_many_points_loses_nothing_and_pays_once(tmp_path: Path, ffmp
         assert final.returncode == 0, stderr
         reattached += reattached_in(stderr)
         stats = httpx.get(f"{url}/stats").json()
-    finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)
     chunks = assert_tones_in_order(ffmpeg, output, database)  # every chunk once, in order
     assert stats["distinct_texts"] <= chunks
     assert kills >= 4
@@ -124,15 +107,10 @@ def test_sigkill_at_many_points_loses_nothing_and_pays_once(tmp_path: Path, ffmp
 
 @pytest.mark.slow
 def test_two_runs_at_once_on_one_data_dir_never_see_a_lock(tmp_path: Path) -> None:
-    port = free_port()
-    log = tmp_path / "emulator.log"
-    emulator = start_server([sys.executable, "-m", "tui_tts", "emulate", "--port", str(port), "--workers", "64",
-                             "--latency", "0.02", "--seconds-per-char", "0.002"], log)  # fmt: skip
-    try:
-        wait_for_port(port, emulator, log)
+    with emulator_process(tmp_path, "--workers", "64", "--latency", "0.02", "--seconds-per-char", "0.002") as url:
         config = tmp_path / "c.toml"
         config.write_text(f'engine = "runpod"\n[run]\nconcurrency = 64\nmax_chars = 60\n[runpod]\nendpoint_url = '
-                          f'"http://127.0.0.1:{port}/v2/emulator"\npoll_initial = 0.01\n')  # fmt: skip
+                          f'"{url}"\npoll_initial = 0.01\n')  # fmt: skip
         data = tmp_path / "data"
         processes = []
         for name in ("one", "two"):
@@ -141,9 +119,6 @@ def test_two_runs_at_once_on_one_data_dir_never_see_a_lock(tmp_path: Path) -> No
             processes.append(cli("run", str(book), "-c", str(config), "--data-dir", str(data), "--format", "wav"))
         readers = [cli("runs", "--data-dir", str(data), "--json") for _ in range(5)]
         results = [(*p.communicate(timeout=300), p.returncode) for p in processes + readers]
-    finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)
     for _stdout, stderr, code in results:
         assert "locked" not in stderr and "Traceback" not in stderr
         assert code == 0 or "no runs yet" in stderr, stderr

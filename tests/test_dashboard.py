@@ -42,6 +42,21 @@ async def until(pilot: Pilot[Any], condition: Callable[[], bool], seconds: float
     raise AssertionError("condition not reached")
 
 
+async def palette_offers(pilot: Pilot[Any], word: str) -> None:
+    """Wait until the command palette's search has found a command named with `word` (it searches in a worker)."""
+    from textual.command import CommandList
+
+    def found() -> bool:
+        options = pilot.app.screen.query(CommandList)
+        return any(word in str(option.prompt).lower() for command in options for option in command.options)
+
+    await until(pilot, found)
+
+
+def notified(app: DashboardApp, words: str) -> bool:
+    return any(words in notification.message for notification in app._notifications)
+
+
 def header_text(app: DashboardApp) -> str:
     return str(app.query_one(RunHeader).render())
 

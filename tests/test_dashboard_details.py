@@ -9,7 +9,16 @@ from typing import Any
 
 import pytest
 
-from tests.test_dashboard import fixed_session, header_text, live_dashboard, log_text, play, until
+from tests.test_dashboard import (
+    fixed_session,
+    header_text,
+    live_dashboard,
+    log_text,
+    notified,
+    palette_offers,
+    play,
+    until,
+)
 from tui_tts.emulator import EmulatorConfig
 from tui_tts.models import ChunkDetails, ChunkState
 from tui_tts.ui.app import DashboardApp
@@ -53,7 +62,7 @@ async def test_the_palette_offers_the_runs_actions(tmp_path: Path) -> None:
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("ctrl+p")
         await pilot.press(*"pause")
-        await pilot.pause(0.3)
+        await palette_offers(pilot, "pause")
         await pilot.press("enter")
         await until(pilot, lambda: app.scheduler.paused)
         assert "paused" in log_text(app)
@@ -112,14 +121,12 @@ async def test_pause_resume_and_limits_while_paused_are_told(tmp_path: Path) -> 
     app = DashboardApp(session, autostart=False, clock_text="12:00:00")
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.press("space")
-        await pilot.pause(0.1)
-        assert "paused" in log_text(app)
+        await until(pilot, lambda: "paused" in log_text(app))
         await pilot.press("plus")
-        await pilot.pause(0.1)
-        assert "x9 on resume" in header_text(app) and "applies on resume" in log_text(app)
+        await until(pilot, lambda: "applies on resume" in log_text(app))
+        assert "x9 on resume" in header_text(app)
         await pilot.press("space")
-        await pilot.pause(0.1)
-        assert "resumed at parallel x9" in log_text(app)
+        await until(pilot, lambda: "resumed at parallel x9" in log_text(app))
 
 
 async def test_the_quit_question_for_a_local_engine_says_nothing_of_remote_jobs(tmp_path: Path) -> None:
@@ -152,7 +159,7 @@ async def test_s_during_a_stitch_is_refused(tmp_path: Path) -> None:
         await pilot.press("s")
         await until(pilot, lambda: len(calls) == 1)
         await pilot.press("s")
-        await pilot.pause(0.2)
+        await until(pilot, lambda: notified(app, "already stitching"))
         assert len(calls) == 1 and app.stage.startswith("stitching")
         release.set()
 
@@ -165,6 +172,9 @@ async def test_a_database_failure_shows_as_an_error_and_exits_non_zero(tmp_path:
         await until(pilot, lambda: app.finished)
         assert app.error is not None and "database" in app.error and "no such table" in app.error
         assert "error" in header_text(app).splitlines()[0] and " 0 running" in header_text(app)
+        # The log pane takes its line from the same failure a moment later: wait for it, then check it came once.
+        await until(pilot, lambda: any("no such table" in line for line in log_text(app).splitlines()))
+        await pilot.pause()
         assert sum("no such table" in line for line in log_text(app).splitlines()) == 1
         await pilot.press("q")
         await until(pilot, lambda: not app.is_running)
@@ -177,7 +187,8 @@ async def test_an_abort_stops_the_clock_clears_running_and_is_logged_once(tmp_pa
         await until(pilot, lambda: app.session.stats.done >= 2 and len(app.session.stats.running) >= 4)
         emu.config = dataclasses.replace(emu.config, api_key="now-required")  # every next request: 401
         await until(pilot, lambda: app.finished, 60)
-        await pilot.pause(0.6)
+        await until(pilot, lambda: app.scheduler.in_flight == 0 and app.session.stats.stopped is not None)
+        app.drain_events()  # anything late would be logged now
         header = header_text(app)
         assert " 0 running" in header, header
         assert app.session.stats.stopped is not None  # the clock is frozen
@@ -197,7 +208,7 @@ async def test_ctrl_q_and_the_palettes_quit_ask_first_mid_run_and_stop_with_130(
         await pilot.press("n")
         await pilot.press("ctrl+p")
         await pilot.press(*"quit")
-        await pilot.pause(0.3)
+        await palette_offers(pilot, "quit")
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, QuitScreen))
         await pilot.press("y")
@@ -217,7 +228,7 @@ async def test_q_during_the_final_stitch_cancels_it_and_keeps_every_chunk(tmp_pa
         stitching.set()
         await asyncio.Event().wait()
 
-    async with live_dashboard(tmp_path, EmulatorConfig(latency=0.05, workers=8)) as (app, pilot, _):
+    async with live_dashboard(tmp_path, EmulatorConfig(latency=0.05, workers=16), concurrency=16) as (app, pilot, _):
         app.controller.stitch = endless_stitch  # type: ignore[method-assign]
         await until(pilot, stitching.is_set)
         app.stage = "stitching  10.0%, ETA 05:00"

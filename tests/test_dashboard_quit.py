@@ -15,14 +15,14 @@ import subprocess
 import sys
 import termios
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.test_remote_runs import free_port, start_server, wait_for_port
+from tests.test_remote_runs import emulator_process
+from tests.waiting import wait_until
 
 BOOK = " ".join(f"Sentence number {n} of the little test book." for n in range(120))
 ALT_SCREEN_ON, ALT_SCREEN_OFF = b"\x1b[?1049h", b"\x1b[?1049l"
@@ -32,16 +32,8 @@ MOUSE_OFF, CURSOR_ON = b"\x1b[?1000l", b"\x1b[?25h"
 @pytest.fixture(scope="module")
 def endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A slow emulator (jobs take 0.4 s) so that a run of 100+ chunks at two at a time is still going when we quit."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("emulator") / "emulator.log"
-    server = start_server([sys.executable, "-m", "tui_tts", "emulate", "--port", str(port), "--workers", "16",
-                           "--latency", "0.4"], log)  # fmt: skip
-    try:
-        wait_for_port(port, server, log)
-        yield f"http://127.0.0.1:{port}/v2/emulator"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with emulator_process(tmp_path_factory.mktemp("emulator"), "--workers", "16", "--latency", "0.4") as url:
+        yield url
 
 
 @dataclass
@@ -98,15 +90,6 @@ class Terminal:
         os.close(self.master)
 
 
-def wait_until(condition, seconds: float = 60) -> None:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError("condition not reached")
-
-
 def open_dashboard(tmp_path: Path, endpoint: str, concurrency: int = 2, size: tuple[int, int] = (100, 30)) -> Terminal:
     book = tmp_path / "book.txt"
     book.write_text(BOOK, encoding="utf-8")
@@ -152,8 +135,7 @@ def assert_stopped_gracefully(terminal: Terminal, code: int) -> None:
     assert terminal.states().get("running", 0) == 0
     if not terminal.closed:
         assert_terminal_restored(terminal)
-        time.sleep(0.2)  # the reader thread takes the last bytes
-        assert "run the same command to resume" in terminal.text()
+        wait_until(lambda: "run the same command to resume" in terminal.text(), 10)  # the reader takes the last bytes
         assert "stopped: " in terminal.text()
 
 
@@ -167,9 +149,12 @@ def test_every_key_that_quits_stops_the_run_gracefully(tmp_path: Path, endpoint:
     terminal = open_dashboard(tmp_path, endpoint)
     try:
         mid_run(terminal)
-        for key in KEYS[way]:
+        *asking, last = KEYS[way]
+        for key in asking:
+            seen = len(terminal.screen)
             terminal.send(key)
-            time.sleep(0.5)  # the quit question takes a moment to appear
+            wait_until(lambda n=seen: b"Stay (n)" in terminal.screen[n:], 20)  # the quit question is on the screen
+        terminal.send(last)
         code = terminal.wait_exit()
         assert_stopped_gracefully(terminal, code)
     finally:
@@ -209,13 +194,17 @@ def test_leaving_a_finished_run_says_where_the_output_is(tmp_path: Path, endpoin
     terminal = open_dashboard(tmp_path, endpoint, concurrency=16)
     try:
         wait_until(lambda: terminal.output.exists() and terminal.run_state() == "done", 120)
-        time.sleep(0.3)
+        wait_until(lambda: b"wrote " in terminal.screen, 20)  # the dashboard has the run as finished
         terminal.send(b"q")
         code = terminal.wait_exit()
         assert code == 0, terminal.text()[-2000:]
         assert_terminal_restored(terminal)
-        time.sleep(0.2)
-        tail = terminal.text()[terminal.text().rindex("\x1b[?1049l") :]
+
+        def printed_after() -> str:  # what was printed once the dashboard left the screen
+            return terminal.text()[terminal.text().rindex("\x1b[?1049l") :]
+
+        wait_until(lambda: f"wrote {terminal.output}" in printed_after(), 10)  # the reader takes the last bytes
+        tail = printed_after()
         assert f"wrote {terminal.output}" in tail and " MB" in tail
         assert str(terminal.output) + "\r\n" in tail.split("wrote", 1)[1]  # the path alone on stdout, for scripts
     finally:

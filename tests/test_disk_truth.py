@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.audio_helpers import tone_pcm
-from tests.test_crash_resume import wait_until
+from tests.waiting import wait_until
 from tui_tts.audio.ffmpeg import Ffmpeg
 from tui_tts.audio.probe import AudioError, inspect_audio, probe_file
 from tui_tts.audio.wav import pcm_to_wav

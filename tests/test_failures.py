@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_crash_resume import cli, states, wait_until
+from tests.test_crash_resume import cli, states
 from tests.test_ownership import run_args, running_emulator_process, write_config
+from tests.waiting import wait_until
 
 
 @pytest.fixture

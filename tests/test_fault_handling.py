@@ -11,32 +11,25 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_remote_runs import STORY, free_port, run_cli, start_server, wait_for_port
+from tests.test_remote_runs import STORY, emulator_process, free_port, run_cli
+from tests.waiting import eventually
 
 
 @pytest.mark.slow
 def test_a_key_echoed_by_the_server_is_redacted_everywhere(tmp_path: Path) -> None:
     secret = "rpa_ECHOED_" + "k3y" * 10
-    port = free_port()
     env = {"RUNPOD_API_KEY": secret, "EMULATOR_KEY": secret}
-    log = tmp_path / "emulator.log"
-    emulator = start_server([sys.executable, "-m", "tui_tts", "emulate", "--port", str(port), "--latency", "0.02",
-                             "--api-key-env", "EMULATOR_KEY", "--http-error-rate", "0.7", "--echo-errors",
-                             "--seed", "3"], log, env)  # fmt: skip
-    try:
-        wait_for_port(port, emulator, log)
+    flags = ("--latency", "0.02", "--api-key-env", "EMULATOR_KEY", "--http-error-rate", "0.7", "--echo-errors")
+    with emulator_process(tmp_path, *flags, "--seed", "3", env=env) as url:
         config = tmp_path / "c.toml"
         config.write_text(f'engine = "runpod"\n[run]\nmax_attempts = 2\nretry_base_delay = 0.01\nmax_chars = 200\n'
-                          f'[runpod]\nendpoint_url = "http://127.0.0.1:{port}/v2/emulator"\npoll_initial = 0.02\n'
+                          f'[runpod]\nendpoint_url = "{url}"\npoll_initial = 0.02\n'
                           f'poll_max = 0.05\n')  # fmt: skip
         source = tmp_path / "story.txt"
         source.write_text(STORY[:1500], encoding="utf-8")
         data = tmp_path / "data"
         run = run_cli("run", str(source), "-c", str(config), "--data-dir", str(data), env=env)
         show = run_cli("show", "last", "--json", "--data-dir", str(data), env=env)
-    finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)
     assert "HTTP 500" in run.stderr  # the echoing errors happened and were reported ...
     assert "[redacted]" in run.stderr + show.stdout  # ... with the key cut out
     report = json.loads(show.stdout)
@@ -65,24 +58,18 @@ def test_redaction_finds_the_key_in_base64_at_any_alignment() -> None:
 def outage_run(tmp_path: Path, outage: str, mode: str = "run", patience: float = 1800.0, chars: int = 1500,
                latency: float = 0.05) -> tuple[subprocess.CompletedProcess[str], dict[str, object]]:  # fmt: skip
     """A run against an emulator that refuses connections during `outage` (T1-T2 seconds after it starts)."""
-    port = free_port()
-    log = tmp_path / "emulator.log"
-    emulator = start_server([sys.executable, "-m", "tui_tts", "emulate", "--port", str(port), "--latency", str(latency),
-                             "--outage", outage, "--workers", "8"], log)  # fmt: skip
-    try:
+    flags = ("--latency", str(latency), "--outage", outage, "--workers", "8")
+    with emulator_process(tmp_path, *flags, wait=False) as url:  # an outage at 0 s: nothing listens
         config = tmp_path / "c.toml"
         config.write_text(f'engine = "runpod"\n[run]\nmax_attempts = 3\nretry_base_delay = 0.05\nmax_chars = 100\n'
                           f'outage_patience = {patience}\n[runpod]\nmode = "{mode}"\n'
-                          f'endpoint_url = "http://127.0.0.1:{port}/v2/emulator"\npoll_initial = 0.05\n'
+                          f'endpoint_url = "{url}"\npoll_initial = 0.05\n'
                           f'poll_max = 0.2\n')  # fmt: skip
         source = tmp_path / "story.txt"
         source.write_text(STORY[:chars], encoding="utf-8")
         data = tmp_path / "data"
         run = run_cli("run", str(source), "-c", str(config), "--data-dir", str(data), "--format", "wav", env={})
         show = run_cli("show", "last", "--json", "--data-dir", str(data), env={})
-    finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)
     return run, json.loads(show.stdout)
 
 
@@ -177,14 +164,17 @@ async def test_a_stalled_run_says_why_at_every_interval() -> None:
         watch = StallWatch(bus, EndpointBreaker(60), engine.waiting_summary, lambda: "", interval=0.4, tick=0.05)
         job = asyncio.create_task(engine.synthesize(Chunk(0, 0, 0, 1, "Stuck."), Ids()))
         watcher = asyncio.create_task(watch.run(lambda reason: None))
-        await asyncio.sleep(1.3)
+
+        def stalls() -> list[str]:
+            return [line for line in said if line.startswith("no progress for")]
+
+        # A line per 0.4 s without progress; the second one knows the job is queued on the endpoint.
+        await eventually(lambda: len(stalls()) >= 2 and "queued for" in stalls()[-1], seconds=10)
         job.cancel()
         watcher.cancel()
         await asyncio.gather(job, watcher, return_exceptions=True)
         await engine.aclose()
-    stalls = [line for line in said if line.startswith("no progress for")]
-    assert len(stalls) >= 2
-    assert "queued for" in stalls[-1] and "job " in stalls[-1]
+    assert "job " in stalls()[-1]
 
 
 async def test_the_breaker_opens_on_an_outage_probes_once_and_stops_past_its_patience() -> None:

@@ -5,15 +5,14 @@ from __future__ import annotations
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.test_cli import REPO, SAMPLE, chunk_states, tui_tts
+from tests.test_cli import REPO, SAMPLE, chunk_states, done_chunks, tui_tts
+from tests.waiting import wait_until
 from tui_tts.audio.probe import probe_file
 
 
@@ -67,14 +66,7 @@ def test_signals_work_with_the_outputs_closed(tmp_path: Path) -> None:
     process = _spawn("run", str(book), "--headless", "--sequential", "--max-chars", "120", "--format", "wav",
                      "--data-dir", str(data), stdout=writer, stderr=writer)  # fmt: skip
     os.close(writer)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if (data / "tui-tts.db").exists() and chunk_states(data).get("done", 0) >= 3:
-                break
-        except sqlite3.OperationalError:
-            pass
-        time.sleep(0.05)
+    wait_until(lambda: done_chunks(data) >= 3)
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 130
     states = chunk_states(data)

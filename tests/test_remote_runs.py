@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -100,6 +102,24 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], log: Path, second
     raise AssertionError("server did not start")
 
 
+@contextlib.contextmanager
+def emulator_process(
+    directory: Path, *flags: str, env: dict[str, str] | None = None, wait: bool = True
+) -> Iterator[str]:
+    """`tui-tts emulate` on a free port, its output in directory/emulator.log; yields its endpoint URL. With
+    wait=False, it may not listen yet (an emulator whose outage starts at once)."""
+    port = free_port()
+    log = directory / "emulator.log"
+    server = start_server([sys.executable, "-m", "tui_tts", "emulate", "--port", str(port), *flags], log, env)
+    try:
+        if wait:
+            wait_for_port(port, server, log)
+        yield f"http://127.0.0.1:{port}/v2/emulator"
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "tui_tts", *args], capture_output=True, text=True, timeout=180,
                           env={**os.environ, **env})  # fmt: skip
@@ -135,16 +155,11 @@ def test_a_run_through_the_real_runpod_sdk_local_server(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_the_api_key_appears_nowhere(tmp_path: Path) -> None:
     secret = "rpa_SECRET_" + "7" * 24
-    port = free_port()
     env = {"RUNPOD_API_KEY": secret, "EMULATOR_KEY": secret}
-    log = tmp_path / "emulator.log"
-    emulator = start_server([sys.executable, "-m", "tui_tts", "emulate", "--port", str(port), "--latency", "0.02",
-                             "--api-key-env", "EMULATOR_KEY", "--http-error-rate", "0.1", "--fail-rate", "0.1"],
-                            log, env)  # fmt: skip
-    try:
-        wait_for_port(port, emulator, log)
+    flags = ("--latency", "0.02", "--api-key-env", "EMULATOR_KEY", "--http-error-rate", "0.1", "--fail-rate", "0.1")
+    with emulator_process(tmp_path, *flags, env=env) as url:
         config = tmp_path / "c.toml"
-        config.write_text(f'engine = "runpod"\n[runpod]\nendpoint_url = "http://127.0.0.1:{port}/v2/emulator"\n')
+        config.write_text(f'engine = "runpod"\n[runpod]\nendpoint_url = "{url}"\n')
         source = tmp_path / "story.txt"
         source.write_text(STORY[:1500], encoding="utf-8")
         data = tmp_path / "data"
@@ -163,9 +178,6 @@ def test_the_api_key_appears_nowhere(tmp_path: Path) -> None:
                 everything += path.read_bytes().decode("latin-1")
         for needle in (secret, secret[::-1], secret[5:20]):
             assert needle not in everything
-    finally:
-        emulator.terminate()
-        emulator.wait(timeout=10)
 
 
 async def test_health_route_and_stats() -> None:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import random
 
+import pytest
+
+from tests.waiting import eventually
 from tui_tts.engines.base import ChunkRejectedError, FatalError, RateLimitedError, RetryableError
 from tui_tts.events import (
     ChunkFailed,
@@ -62,47 +65,59 @@ class Work:
         return ChunkOutcome(f"/tmp/{chunk.index}.wav", FACTS)
 
 
+@pytest.fixture
+def heard() -> Recorder:
+    """Every event of the test's bus (`bus` fixture), in order."""
+    return Recorder()
+
+
+@pytest.fixture
+def bus(heard: Recorder) -> EventBus:
+    bus = EventBus()
+    bus.subscribe(heard)
+    return bus
+
+
 def scheduler_for(process, bus: EventBus, limit: int = 4, parallel: bool = True, max_attempts: int = 3) -> Scheduler:  # type: ignore[no-untyped-def]
     return Scheduler(process, bus, limit=ConcurrencyLimit(limit, parallel), max_attempts=max_attempts,
                      retry_base_delay=0.01, retry_max_delay=0.05, rng=random.Random(7))  # fmt: skip
 
 
-async def test_limit_change_mid_run_is_respected_after_it_settles() -> None:
-    bus = EventBus()
-    recorder = Recorder()
-    bus.subscribe(recorder)
+async def test_limit_change_mid_run_is_respected_after_it_settles(bus: EventBus, heard: Recorder) -> None:
     ref: list[Scheduler] = []
     work = Work(ref, delay=0.02)
     scheduler = scheduler_for(work, bus, limit=8)
     ref.append(scheduler)
 
+    def succeeded() -> int:
+        return len(heard.of(ChunkSucceeded))
+
     async def steer() -> None:
-        await asyncio.sleep(0.1)
-        assert scheduler.in_flight == 8
+        await eventually(lambda: scheduler.in_flight == 8 and succeeded() >= 16)
         scheduler.set_concurrency(2)
         # Work already in flight finishes (never cancelled); after one task time, at most 2 run at once.
         work.settled_after = asyncio.get_running_loop().time() + 0.03
-        await asyncio.sleep(0.2)
+        goal = succeeded() + 8 + 10  # the 8 in flight, then 10 at the new limit (5 task times, past the settling)
+        await eventually(lambda: succeeded() >= goal)
         work.settled_after = None
         scheduler.toggle_parallel()  # sequential
         work.settled_after = asyncio.get_running_loop().time() + 0.03
-        await asyncio.sleep(0.2)
+        goal = succeeded() + 2 + 5
+        await eventually(lambda: succeeded() >= goal)
         work.settled_after = None
         scheduler.toggle_parallel()  # parallel again, at 2
         scheduler.set_concurrency(16)  # raising starts work at once
-        await asyncio.sleep(0.005)
-        assert scheduler.in_flight > 2
+        await eventually(lambda: scheduler.in_flight > 2, seconds=0.5)
 
     await asyncio.gather(scheduler.run(make_chunks(400)), steer())
     assert work.violations == []
-    assert len(recorder.of(ChunkSucceeded)) == 400
+    assert succeeded() == 400
     assert scheduler.peak_in_flight == 16
-    reasons = [e.reason for e in recorder.of(LimitChanged)]
+    reasons = [e.reason for e in heard.of(LimitChanged)]
     assert reasons == ["set by user", "sequential", "parallel", "set by user"]
 
 
-async def test_sequential_runs_one_at_a_time_in_document_order() -> None:
-    bus = EventBus()
+async def test_sequential_runs_one_at_a_time_in_document_order(bus: EventBus) -> None:
     ref: list[Scheduler] = []
     work = Work(ref, delay=0.001)
     scheduler = scheduler_for(work, bus, limit=8, parallel=False)
@@ -112,33 +127,28 @@ async def test_sequential_runs_one_at_a_time_in_document_order() -> None:
     assert work.calls == list(range(30))
 
 
-async def test_pause_stops_dispatch_and_resume_continues() -> None:
-    bus = EventBus()
-    recorder = Recorder()
-    bus.subscribe(recorder)
+async def test_pause_stops_dispatch_and_resume_continues(bus: EventBus, heard: Recorder) -> None:
     ref: list[Scheduler] = []
     work = Work(ref, delay=0.01)
     scheduler = scheduler_for(work, bus, limit=2)
     ref.append(scheduler)
 
     async def steer() -> None:
-        await asyncio.sleep(0.03)
+        await eventually(lambda: len(heard.of(ChunkSucceeded)) >= 4)
         scheduler.pause()
-        await asyncio.sleep(0.02)  # let the two in flight finish
-        frozen = len(recorder.of(ChunkSucceeded))
-        await asyncio.sleep(0.1)
-        assert len(recorder.of(ChunkSucceeded)) == frozen
-        assert scheduler.in_flight == 0
+        await eventually(lambda: scheduler.in_flight == 0)  # the two in flight finish
+        frozen = len(heard.events)
+        await asyncio.sleep(0.1)  # a window of ten task times in which nothing may start: not a wait
+        assert len(heard.events) == frozen and scheduler.in_flight == 0
         scheduler.resume()
 
     await asyncio.gather(scheduler.run(make_chunks(40)), steer())
-    assert len(recorder.of(ChunkSucceeded)) == 40
+    assert len(heard.of(ChunkSucceeded)) == 40
 
 
-async def test_retries_then_success_and_a_permanent_failure_does_not_stop_the_others() -> None:
-    bus = EventBus()
-    recorder = Recorder()
-    bus.subscribe(recorder)
+async def test_retries_then_success_and_a_permanent_failure_does_not_stop_the_others(
+    bus: EventBus, heard: Recorder
+) -> None:
     tries: dict[int, int] = {}
 
     async def flaky(chunk: Chunk, attempt: int) -> ChunkOutcome:
@@ -154,19 +164,16 @@ async def test_retries_then_success_and_a_permanent_failure_does_not_stop_the_ot
 
     scheduler = scheduler_for(flaky, bus, limit=4, max_attempts=3)
     await scheduler.run(make_chunks(20))
-    failed = {e.index: e for e in recorder.of(ChunkFailed)}
+    failed = {e.index: e for e in heard.of(ChunkFailed)}
     assert set(failed) == {3, 7}
     assert failed[3].attempt == 3 and "503" in failed[3].error
     assert failed[7].attempt == 1  # a rejected chunk is not retried
     assert tries[5] == 3
-    assert len(recorder.of(ChunkSucceeded)) == 18
-    assert len([e for e in recorder.of(ChunkRetryScheduled) if e.index == 5]) == 2
+    assert len(heard.of(ChunkSucceeded)) == 18
+    assert len([e for e in heard.of(ChunkRetryScheduled) if e.index == 5]) == 2
 
 
-async def test_rate_limit_sets_a_shared_cooldown_and_lowers_the_limit() -> None:
-    bus = EventBus()
-    recorder = Recorder()
-    bus.subscribe(recorder)
+async def test_rate_limit_sets_a_shared_cooldown_and_lowers_the_limit(bus: EventBus, heard: Recorder) -> None:
     starts: list[float] = []
     limited = {"left": 1}
 
@@ -181,8 +188,8 @@ async def test_rate_limit_sets_a_shared_cooldown_and_lowers_the_limit() -> None:
     scheduler = scheduler_for(limited_once, bus, limit=8, max_attempts=1)
     started = asyncio.get_running_loop().time()
     await scheduler.run(make_chunks(40))
-    assert len(recorder.of(ChunkSucceeded)) == 40  # a 429 did not use up the only attempt
-    changes = recorder.of(LimitChanged)
+    assert len(heard.of(ChunkSucceeded)) == 40  # a 429 did not use up the only attempt
+    changes = heard.of(LimitChanged)
     assert changes[0].old == 8 and changes[0].new == 4 and "429" in changes[0].reason
     # Nothing new was dispatched during the 0.2 s cooldown after the 429.
     first = starts[0]
@@ -190,10 +197,7 @@ async def test_rate_limit_sets_a_shared_cooldown_and_lowers_the_limit() -> None:
     assert asyncio.get_running_loop().time() - started >= 0.2
 
 
-async def test_fatal_error_stops_the_run_without_failing_chunks() -> None:
-    bus = EventBus()
-    recorder = Recorder()
-    bus.subscribe(recorder)
+async def test_fatal_error_stops_the_run_without_failing_chunks(bus: EventBus, heard: Recorder) -> None:
 
     async def unauthorized(chunk: Chunk, attempt: int) -> ChunkOutcome:
         await asyncio.sleep(0.001)
@@ -202,31 +206,25 @@ async def test_fatal_error_stops_the_run_without_failing_chunks() -> None:
     scheduler = scheduler_for(unauthorized, bus, limit=4)
     await asyncio.wait_for(scheduler.run(make_chunks(100)), 5)
     assert scheduler.abort_reason == "the API key was refused (HTTP 401)"
-    assert len(recorder.of(RunAbortRequested)) == 1
-    assert recorder.of(ChunkFailed) == []
-    assert len(recorder.events) < 20  # no retry storm
+    assert len(heard.of(RunAbortRequested)) == 1
+    assert heard.of(ChunkFailed) == []
+    assert len(heard.events) < 20  # no retry storm
 
 
-async def test_stop_cancels_in_flight_and_returns() -> None:
-    bus = EventBus()
-
+async def test_stop_cancels_in_flight_and_returns(bus: EventBus) -> None:
     async def slow(chunk: Chunk, attempt: int) -> ChunkOutcome:
         await asyncio.sleep(30)
         return ChunkOutcome("/x.wav", FACTS)
 
     scheduler = scheduler_for(slow, bus, limit=4)
     task = asyncio.create_task(scheduler.run(make_chunks(10)))
-    await asyncio.sleep(0.05)
-    assert scheduler.in_flight == 4
+    await eventually(lambda: scheduler.in_flight == 4, seconds=2)
     scheduler.stop()
     await asyncio.wait_for(task, 2)
     assert scheduler.in_flight == 0
 
 
-async def test_requeue_failed_chunks_gives_them_a_fresh_budget() -> None:
-    bus = EventBus()
-    recorder = Recorder()
-    bus.subscribe(recorder)
+async def test_requeue_failed_chunks_gives_them_a_fresh_budget(bus: EventBus, heard: Recorder) -> None:
     broken = {"on": True}
 
     async def work(chunk: Chunk, attempt: int) -> ChunkOutcome:
@@ -238,11 +236,11 @@ async def test_requeue_failed_chunks_gives_them_a_fresh_budget() -> None:
     scheduler = scheduler_for(work, bus, limit=3, max_attempts=2)
     chunks = make_chunks(10)
     await scheduler.run(chunks)
-    assert len(recorder.of(ChunkFailed)) == 5
+    assert len(heard.of(ChunkFailed)) == 5
     broken["on"] = False
     scheduler.requeue([chunks[i] for i in (1, 3, 5, 7, 9)])
     await scheduler.run([])
-    assert len(recorder.of(ChunkSucceeded)) == 10
+    assert len(heard.of(ChunkSucceeded)) == 10
 
 
 def test_adaptive_limit_cuts_once_per_wave_and_recovers() -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.waiting import eventually
 from tui_tts.events import ChunkJobSubmitted, ChunkRetryScheduled, ChunkStarted, ChunkSucceeded
 from tui_tts.models import Chunk, ChunkDetails, ChunkState, Document, LoggedEvent, Section
 from tui_tts.store import RunRecord, Store, StoreError
@@ -57,9 +58,9 @@ async def test_time_bound_flushes_a_slow_trickle(tmp_path: Path) -> None:
     async with Store(tmp_path / "db.sqlite", batch_interval=0.05) as store:
         await seeded(store, 3)
         store.recorder("r1")(ChunkStarted(0, 1))
-        await asyncio.sleep(0.3)  # no flush asked: the interval alone must commit it
-        other = sqlite3.connect(tmp_path / "db.sqlite")
-        assert other.execute("SELECT state FROM chunks WHERE idx=0").fetchone()[0] == "running"
+        other = sqlite3.connect(tmp_path / "db.sqlite")  # another connection sees only what is committed
+        # No flush asked: the interval alone must commit it, well before the batch would fill.
+        await eventually(lambda: other.execute("SELECT state FROM chunks WHERE idx=0").fetchone()[0] == "running", 2)
 
 
 async def test_data_survives_reopen_and_list_runs_counts_states(tmp_path: Path) -> None:

@@ -70,6 +70,8 @@ class OutputSettings(Section):
     loudness: Annotated[float, Field(ge=-40, le=-5)] = -18.0
     true_peak: Annotated[float, Field(ge=-9, le=0)] = -1.5
     part_hours: Annotated[float, Field(ge=0, le=1000)] = 0.0
+    captions: Literal["", "srt", "vtt"] = ""
+    preview_every: Annotated[float, Field(ge=0, le=86_400)] = 300.0
 
 
 class SeamSettings(Section):

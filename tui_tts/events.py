@@ -5,23 +5,24 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeAlias, assert_never, overload
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
-    """Base of every event; `at` is a wall-clock timestamp."""
+class EventBase:
+    """Base of every event; `at` is a wall-clock timestamp. Consumers take `Event`, the closed union below."""
 
     at: float = field(default_factory=time.time, kw_only=True)
 
 
 @dataclass(frozen=True, slots=True)
-class ChunkStarted(Event):
+class ChunkStarted(EventBase):
     index: int
     attempt: int
 
 
 @dataclass(frozen=True, slots=True)
-class ChunkJobSubmitted(Event):
+class ChunkJobSubmitted(EventBase):
     """A remote job id is known; persisted before anyone waits on it, so a restart can re-attach."""
 
     index: int
@@ -29,7 +30,7 @@ class ChunkJobSubmitted(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class ChunkSucceeded(Event):
+class ChunkSucceeded(EventBase):
     index: int
     attempt: int
     audio_path: str
@@ -42,7 +43,7 @@ class ChunkSucceeded(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class ChunkRetryScheduled(Event):
+class ChunkRetryScheduled(EventBase):
     index: int
     attempt: int
     error: str
@@ -50,7 +51,7 @@ class ChunkRetryScheduled(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class ChunkFailed(Event):
+class ChunkFailed(EventBase):
     """The chunk failed for good (attempts used up, or an error that retrying cannot fix)."""
 
     index: int
@@ -59,21 +60,21 @@ class ChunkFailed(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class ChunkCancelled(Event):
+class ChunkCancelled(EventBase):
     """Work on the chunk stopped (the run was stopped); it is queued again, its remote job id kept for resume."""
 
     index: int
 
 
 @dataclass(frozen=True, slots=True)
-class ChunksRequeued(Event):
+class ChunksRequeued(EventBase):
     """Chunks went back to the queue (retry of failed chunks, or jobs returned on resume)."""
 
     indexes: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
-class LimitChanged(Event):
+class LimitChanged(EventBase):
     """The concurrency limit changed; `reason` says who changed it (the user, a 429, recovery)."""
 
     old: int
@@ -82,41 +83,111 @@ class LimitChanged(Event):
 
 
 @dataclass(frozen=True, slots=True)
-class DispatchPaused(Event):
+class DispatchPaused(EventBase):
     pass
 
 
 @dataclass(frozen=True, slots=True)
-class DispatchResumed(Event):
+class DispatchResumed(EventBase):
     pass
 
 
 @dataclass(frozen=True, slots=True)
-class RunAbortRequested(Event):
+class RunAbortRequested(EventBase):
     """An error that no retry can fix (a bad API key, say) stopped dispatch."""
 
     error: str
 
 
 @dataclass(frozen=True, slots=True)
-class LogEmitted(Event):
+class LogEmitted(EventBase):
     level: str  # "info" | "warning" | "error"
     message: str
 
 
 @dataclass(frozen=True, slots=True)
-class StitchProgressed(Event):
+class StitchProgressed(EventBase):
     done_seconds: float
     total_seconds: float
     eta_seconds: float | None = None  # None until the join's pace is known
 
 
 @dataclass(frozen=True, slots=True)
-class StitchFinished(Event):
+class PlayableUpdated(EventBase):
+    """The partial book (`<output>.partial.<ext>`) now holds chapters first..last, this many seconds."""
+
+    path: str
+    seconds: float
+    first: int
+    last: int
+
+
+@dataclass(frozen=True, slots=True)
+class StitchFinished(EventBase):
     output_path: str
     duration: float
     size_bytes: int
     copied: bool
+
+
+# Every event there is. A consumer matches on it and ends in `case _ as unreachable: assert_never(unreachable)`, so
+# `mypy --strict` names each consumer that does not handle (or explicitly ignore) an event added here.
+Event: TypeAlias = (
+    ChunkStarted
+    | ChunkJobSubmitted
+    | ChunkSucceeded
+    | ChunkRetryScheduled
+    | ChunkFailed
+    | ChunkCancelled
+    | ChunksRequeued
+    | LimitChanged
+    | DispatchPaused
+    | DispatchResumed
+    | RunAbortRequested
+    | LogEmitted
+    | StitchProgressed
+    | PlayableUpdated
+    | StitchFinished
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """What an event says in a log: the same words in the dashboard's log pane, headless stderr and the store."""
+
+    level: str  # "info" | "warning" | "error"
+    text: str
+
+
+Told = ChunkRetryScheduled | ChunkFailed | LimitChanged | DispatchPaused | RunAbortRequested | LogEmitted
+
+
+@overload
+def describe(event: Told) -> Line: ...
+@overload
+def describe(event: Event) -> Line | None: ...
+def describe(event: Event) -> Line | None:
+    """The log line for an event, or None for events shown only as counters, cells and stages."""
+    match event:
+        case ChunkRetryScheduled(index=index, error=error, delay=delay):
+            return Line("warning", f"chunk {index + 1}: {error}; retry in {delay:.1f} s")
+        case ChunkFailed(index=index, error=error):
+            return Line("error", f"chunk {index + 1} failed for good: {error}")
+        case LimitChanged(old=old, new=new, reason=reason):
+            return Line("info", f"limit {old} -> {new} ({reason})")
+        case DispatchPaused():
+            return Line("info", "paused: no new chunks start; work in flight finishes")
+        case RunAbortRequested(error=error):
+            return Line("error", f"run stopped: {error}")
+        case LogEmitted(level=level, message=message):
+            return Line(level, message)
+        case (
+            ChunkStarted() | ChunkJobSubmitted() | ChunkSucceeded() | ChunkCancelled() | ChunksRequeued()
+            | DispatchResumed() | StitchProgressed() | PlayableUpdated() | StitchFinished()
+        ):  # fmt: skip
+            return None  # DispatchResumed's words name the limit's mode, which only the dashboard knows how to say
+        case _ as unreachable:
+            assert_never(unreachable)
 
 
 Subscriber = Callable[[Event], None]

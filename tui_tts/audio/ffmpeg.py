@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import shutil
 import subprocess
 from collections.abc import Awaitable, Callable
@@ -10,6 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui_tts.errors import FfmpegError
+
+# Set in a task whose ffmpeg must yield the CPU to everything else (the playable preview beside the workers).
+low_priority: contextvars.ContextVar[bool] = contextvars.ContextVar("low_priority", default=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,9 @@ async def run_ffmpeg(
     command = [ffmpeg.path, "-hide_banner", "-nostdin", "-loglevel", "error", "-progress", "pipe:1", "-nostats", *args]
     if feed is not None:
         command.remove("-nostdin")
+    nice = shutil.which("nice") if low_priority.get() else None
+    if nice:
+        command = [nice, "-n", "15", *command]
     process = await asyncio.create_subprocess_exec(
         *command,
         stdout=asyncio.subprocess.PIPE,

@@ -9,7 +9,7 @@ from typing import Literal
 
 from tui_tts.errors import UserError
 
-FormatName = Literal["mp3", "opus", "flac", "wav", "m4b", "m4a"]
+FormatName = Literal["mp3", "opus", "flac", "wav", "m4b", "m4a", "epub"]
 FORMAT_NAMES: tuple[FormatName, ...] = typing.get_args(FormatName)
 EXTENSION_ALIASES: dict[str, FormatName] = {"ogg": "opus"}
 
@@ -24,6 +24,7 @@ class FormatSpec:
     encode: tuple[str, ...]  # ffmpeg codec arguments for the encode path; "{bitrate}" is filled in
     extra: tuple[str, ...] = ()
     chapters: bool = False  # an MP4 with chapters, tags and a cover (audiobook)
+    read_along: bool = False  # a copy of the EPUB input with narration: AAC in MP4 per chapter, SMIL overlays
 
 
 # Separately encoded AAC chunks each carry their own priming: an MP4 is always one encode.
@@ -38,6 +39,7 @@ FORMATS: dict[str, FormatSpec] = {
     ),
     "m4b": FormatSpec("m4b", "mp4", frozenset(), _AAC, ("-movflags", "+faststart"), chapters=True),
     "m4a": FormatSpec("m4a", "mp4", frozenset(), _AAC, ("-movflags", "+faststart"), chapters=True),
+    "epub": FormatSpec("epub", "mp4", frozenset(), _AAC, ("-movflags", "+faststart"), read_along=True),
 }  # fmt: skip
 assert tuple(FORMATS) == FORMAT_NAMES
 

@@ -31,6 +31,7 @@ class Timeline:
 
     starts: tuple[float, ...]  # seconds at which each chunk's kept audio begins
     duration: float  # seconds of audio written
+    speech: tuple[tuple[float, float], ...] = ()  # (first, last) second of each chunk's speech, edge silence aside
 
 
 async def join_with_seams(
@@ -50,6 +51,7 @@ async def join_with_seams(
     edge_frames = round(plan.edge * rate)
     threshold = amplitude(plan.threshold_db)
     starts: list[float] = []
+    speech: list[tuple[float, float]] = []
     written = 0
 
     async def feed(stdin: asyncio.StreamWriter) -> None:
@@ -80,7 +82,9 @@ async def join_with_seams(
                 starts.append(written / rate)
                 stdin.write(pcm)
                 await stdin.drain()
-                written += len(pcm) // frame_bytes
+                kept = len(pcm) // frame_bytes
+                speech.append(((written + min(lead, kept)) / rate, (written + max(kept - trail, 0)) / rate))
+                written += kept
                 pending_pause, previous_trail = plan.after[number], trail
             await write_silence(round(pending_pause * rate) - previous_trail)
         finally:
@@ -89,7 +93,7 @@ async def join_with_seams(
 
     args = ["-y", "-f", "s16le", "-ar", str(rate), "-ac", str(channels), "-i", "pipe:0", *encode_args]
     await run_ffmpeg(ffmpeg, args, on_progress, feed=feed)
-    return Timeline(tuple(starts), written / rate)
+    return Timeline(tuple(starts), written / rate, tuple(speech))
 
 
 async def _kept_pcm(

@@ -49,6 +49,7 @@ class StitchResult:
     normalized: int  # how many odd chunks were converted before the join
     starts: tuple[float, ...] = ()  # seconds at which each chunk begins in the output
     parts: tuple[Path, ...] = ()  # every file written, when a long book was split into parts
+    speech: tuple[tuple[float, float], ...] = ()  # (start, end) of each chunk's speech in the output, in seconds
 
     @property
     def files(self) -> tuple[Path, ...]:
@@ -164,11 +165,13 @@ async def stitch(
                 ffmpeg, [(c.path, c.facts) for c in chunks], seams, (rate, channels), encode, progress
             )
             expected, starts, copied, normalized = timeline.duration, timeline.starts, False, 0
+            speech = timeline.speech
             audio_input, audio_codec = ["-i", str(audio_target)], ["-c:a", "copy"]
         else:
             list_path, copied, normalized = await _concat_list(ffmpeg, chunks, target, work_dir, bool(filters))
             expected = sum(chunk.facts.duration for chunk in chunks)
             starts = tuple(itertools.accumulate((c.facts.duration for c in chunks[:-1]), initial=0.0))
+            speech = tuple((start, start + c.facts.duration) for start, c in zip(starts, chunks, strict=True))
             audio_input = ["-f", "concat", "-safe", "0", "-i", str(list_path)]
             audio_codec = ["-c", "copy"] if copied else [*_codec_args(target, bitrate), *filters]
             if book is None:
@@ -185,7 +188,7 @@ async def stitch(
         intermediate.unlink(missing_ok=True)
     if on_progress:
         on_progress(estimate, estimate)
-    return StitchResult(output, duration, output.stat().st_size, copied, normalized, starts)
+    return StitchResult(output, duration, output.stat().st_size, copied, normalized, starts, speech=speech)
 
 
 def _codec_args(target: FormatSpec, bitrate: str) -> list[str]:

@@ -183,6 +183,8 @@ def add_assembly(command: argparse.ArgumentParser) -> None:
     group.add_argument("--cover", metavar="IMAGE", help="cover picture, JPEG or PNG (default: the EPUB's cover)")
     group.add_argument("--loudnorm", action="store_true", help="normalise loudness (EBU R128) in the final encode")
     group.add_argument("--part-hours", type=_hours, metavar="H", help="split books longer than H hours into parts")
+    group.add_argument("--captions", choices=("srt", "vtt"),
+                       help="write a caption sidecar beside the output, one cue per sentence")  # fmt: skip
     group.add_argument("--no-seams", action="store_true",
                        help="join chunks as they are, without trimming edges or even pauses")  # fmt: skip
 

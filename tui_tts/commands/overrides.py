@@ -47,6 +47,8 @@ def _merge_assembly(overrides: dict[str, Any], args: argparse.Namespace) -> dict
         overrides["output"]["loudnorm"] = True
     if getattr(args, "part_hours", None) is not None:
         overrides["output"]["part_hours"] = args.part_hours
+    if getattr(args, "captions", None):
+        overrides["output"]["captions"] = args.captions
     if getattr(args, "no_seams", False):
         overrides["seams"] = {**overrides.get("seams", {}), "enabled": False}
     return overrides

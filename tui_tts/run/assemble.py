@@ -18,6 +18,7 @@ from tui_tts.config import Settings
 from tui_tts.errors import RunAborted
 from tui_tts.events import EventBus, LogEmitted, StitchFinished, StitchProgressed
 from tui_tts.models import ChunkState, Document
+from tui_tts.run.preview import remove_partial
 from tui_tts.run.stitch_progress import StitchPace
 from tui_tts.store import ChunkRecord, RunRecord, Store
 
@@ -103,6 +104,20 @@ async def stitch_run(
         missing = sum(1 for r in records if r.state != ChunkState.DONE)
         hint = f" ({len(failed)} failed for good: 'tui-tts retry' them, or stitch --allow-gaps)" if failed else ""
         raise RunAborted(f"cannot stitch run {run.id}: {missing} chunk(s) are not done yet; resume it first{hint}")
+    out = settings.output
+    work_dir = data_dir / "runs" / run.id / "stitch"
+    if FORMATS[format_name].read_along:
+        from tui_tts.run.read_along import stitch_read_along
+
+        total = sum(piece.facts.duration for piece in pieces)
+        pace = StitchPace()
+
+        def narrated(done: float, _total: float) -> None:
+            bus.emit(StitchProgressed(done, total, pace.eta(done, total)))
+
+        result = await stitch_read_along(store, ffmpeg, settings, work_dir, run, records, output, bus, narrated)
+        result = await _finished(store, run, (output, work_dir), format_name, result, pieces, bus, out.keep_chunks)
+        return _gaps_left(store, run, result, allow_gaps and bool(failed))
     sections = [r.chunk.section for r in records]
     ends_paragraph = [r.chunk.ends_paragraph for r in records]
     pauses = pauses_from(settings)
@@ -111,7 +126,6 @@ async def stitch_run(
     parts = split_parts(lengths, sections, ends_paragraph, settings.output.part_hours * 3600)
     with_chapters = FORMATS[format_name].chapters
     titles = await store.runs.section_titles(run.id) if with_chapters else []
-    out = settings.output
     loudness = Loudness(out.loudness, out.true_peak) if out.loudnorm else None
     results: list[StitchResult] = []
     done_before = 0.0
@@ -133,22 +147,48 @@ async def stitch_run(
             book = _book(run, document, titles, sections[span], (number, len(parts)), continued)
         plan = plan_seams(sections[span], ends_paragraph[span], pauses) if pauses else None
         result = await stitch(ffmpeg, pieces[span], path, format_name, out.bitrate,
-                              data_dir / "runs" / run.id / "stitch", progressed, book,
-                              seams=plan, loudness=loudness)  # fmt: skip
+                              work_dir, progressed, book, seams=plan, loudness=loudness)  # fmt: skip
         results.append(result)
+        if out.captions:
+            from tui_tts.run.read_along import write_part_captions
+
+            write_part_captions(out.captions, path, records[span], result, bus)
         done_before += sum(lengths[span])
     duration = sum(r.duration for r in results)
     size = sum(r.size_bytes for r in results)
     first = results[0]
     combined = StitchResult(first.path, duration, size, first.copied, sum(r.normalized for r in results),
                             first.starts, tuple(r.path for r in results))  # fmt: skip
-    store.runs.record_output(run.id, str(output.resolve()), format_name, duration, size)
-    if allow_gaps and failed:
-        store.runs.set_state(run.id, "failed")  # written, but not whole
-    bus.emit(StitchFinished(str(first.path), duration, size, first.copied))
-    if not out.keep_chunks:
+    result = await _finished(store, run, (output, work_dir), format_name, combined, pieces, bus, out.keep_chunks)
+    return _gaps_left(store, run, result, allow_gaps and bool(failed))
+
+
+def _gaps_left(store: Store, run: RunRecord, result: StitchResult, gaps: bool) -> StitchResult:
+    """A book written with chunks left out (--allow-gaps) is not whole: its run stays 'failed'."""
+    if gaps:
+        store.runs.set_state(run.id, "failed")
+    return result
+
+
+async def _finished(
+    store: Store,
+    run: RunRecord,
+    written: tuple[Path, Path],
+    format_name: str,
+    result: StitchResult,
+    pieces: list[ChunkAudio],
+    bus: EventBus,
+    keep_chunks: bool,
+) -> StitchResult:
+    """Record the written output on the run, say so, drop the partial book, and the chunk audio when the config
+    asks."""
+    output, work_dir = written
+    remove_partial(output, work_dir)
+    store.runs.record_output(run.id, str(output.resolve()), format_name, result.duration, result.size_bytes)
+    bus.emit(StitchFinished(str(result.path), result.duration, result.size_bytes, result.copied))
+    if not keep_chunks:
         await asyncio.to_thread(_remove_chunk_audio, pieces)
-    return combined
+    return result
 
 
 def _book(

@@ -49,6 +49,8 @@ def closing_lines(outcome: RunOutcome, done: int, total: int, run_id: str) -> Cl
         return ClosingLines(EXIT_OK)
     result = outcome.output
     how = "stream copy" if result.copied else "one encode"
+    if result.path.suffix.lower() == ".epub":  # a narrated EPUB: its chapters' audio, one encode each
+        how = "one encode per chapter"
     wrote = (f"wrote {result.written} ({format_duration(result.duration)} of audio, {result.size_bytes / 1e6:.1f} MB, "
              f"{how}) in {outcome.elapsed:.1f} s")  # fmt: skip
     return ClosingLines(EXIT_OK, [wrote], [str(path) for path in result.files])

@@ -5,21 +5,27 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import TextIO, assert_never
 
 from tui_tts.events import (
     ChunkCancelled,
     ChunkFailed,
+    ChunkJobSubmitted,
     ChunkRetryScheduled,
     ChunksRequeued,
     ChunkStarted,
     ChunkSucceeded,
+    DispatchPaused,
+    DispatchResumed,
     Event,
     LimitChanged,
+    Line,
     LogEmitted,
+    PlayableUpdated,
     RunAbortRequested,
     StitchFinished,
     StitchProgressed,
+    describe,
 )
 from tui_tts.run.stitch_progress import stitch_text
 
@@ -43,6 +49,7 @@ class RunStats:
         self.spend = 0.0
         self.started = clock()
         self.stopped: float | None = None
+        self.playable = ""  # how much of the book the partial file holds, once there is one
 
     def apply(self, event: Event) -> None:
         match event:
@@ -68,8 +75,15 @@ class RunStats:
                 self.failed += 1
             case ChunksRequeued(indexes=indexes):
                 self.failed = max(0, self.failed - len(indexes))
-            case _:
-                pass
+            case PlayableUpdated(seconds=seconds, first=first, last=last):
+                self.playable = playable_text(seconds, first, last)
+            case (
+                ChunkJobSubmitted() | LimitChanged() | DispatchPaused() | DispatchResumed() | RunAbortRequested()
+                | LogEmitted() | StitchProgressed() | StitchFinished()
+            ):  # fmt: skip
+                pass  # no counter moves
+            case _ as unreachable:
+                assert_never(unreachable)
 
     def stop(self) -> None:
         """Freeze the clock: the run is over (or stopped), so elapsed and rates stop moving."""
@@ -93,6 +107,14 @@ class RunStats:
         rate = self.chunks_per_minute / 60.0
         left = self.total - self.done - self.failed
         return left / rate if rate > 0 else None
+
+
+def playable_text(seconds: float, first: int, last: int) -> str:
+    """'playable: 3 h 12 min, chapters 1-14'."""
+    minutes = int(seconds // 60)
+    length = f"{minutes // 60} h {minutes % 60} min" if minutes >= 60 else f"{minutes} min {int(seconds % 60)} s"
+    chapters = f"chapter {first}" if first == last else f"chapters {first}-{last}"
+    return f"playable: {length}, {chapters}"
 
 
 def format_duration(seconds: float | None) -> str:
@@ -123,25 +145,33 @@ class HeadlessProgress:
 
     def __call__(self, event: Event) -> None:
         self.stats.apply(event)
+        line = describe(event)
         match event:
-            case ChunkFailed(index=index, error=error):
-                self._line(f"chunk {index + 1} failed for good: {error}")
-            case ChunkRetryScheduled(index=index, error=error, delay=delay) if not self.tty:
-                self._line(f"chunk {index + 1}: {error}; retry in {delay:.1f} s")
-            case LimitChanged(old=old, new=new, reason=reason) if reason in PERSON_REASONS:
-                self._line(f"limit {old} -> {new} ({reason})")
+            case ChunkFailed() | RunAbortRequested():
+                self._say(line)
+            case ChunkRetryScheduled() if not self.tty:
+                self._say(line)
+            case LimitChanged(reason=reason) if reason in PERSON_REASONS:
+                self._say(line)
             case LimitChanged():
                 self._note_adaptive_limit(event)
-            case RunAbortRequested(error=error):
-                self._line(f"stopping: {error}")
             case LogEmitted(level=level, message=message) if level != "info" or not self.tty:
                 self._line(message if level == "info" else f"{level}: {message}")
             case StitchProgressed():
                 self._maybe_render(stitch_text(event))
             case StitchFinished():
-                pass
-            case _:
-                self._maybe_render(self.summary_line())
+                pass  # the closing lines say where the output went
+            case (
+                ChunkStarted() | ChunkJobSubmitted() | ChunkSucceeded() | ChunkCancelled() | ChunksRequeued()
+                | DispatchPaused() | DispatchResumed() | ChunkRetryScheduled() | LogEmitted() | PlayableUpdated()
+            ):  # fmt: skip
+                self._maybe_render(self.summary_line())  # the bar (a tty) or the periodic counters line
+            case _ as unreachable:
+                assert_never(unreachable)
+
+    def _say(self, line: Line | None) -> None:
+        if line is not None:
+            self._line(line.text)
 
     def _note_adaptive_limit(self, event: LimitChanged) -> None:
         """The adaptive limit moves often under faults: one summary line at most every 30 s, not one per move."""
@@ -157,7 +187,7 @@ class HeadlessProgress:
         if last is None or first is None:
             return
         if self._limit_changes == 1:
-            self._line(f"limit {first} -> {last.new} ({last.reason})")
+            self._say(describe(last))
         else:
             self._line(f"limit {first} -> {last.new} ({self._limit_changes} adaptive changes; last: {last.reason})")
         self._limit_from, self._limit_last, self._limit_changes = None, None, 0
@@ -175,6 +205,8 @@ class HeadlessProgress:
         if s.spend:
             parts.append(f"${s.spend:.4f}")
         parts.append(f"ETA {format_duration(s.eta_seconds)}")
+        if s.playable:
+            parts.append(s.playable)
         return ", ".join(parts)
 
     def _maybe_render(self, text: str) -> None:

@@ -27,6 +27,7 @@ from tui_tts.run.chunk_files import audio_on_disk
 from tui_tts.run.chunk_files import write_atomically as _write_atomically
 from tui_tts.run.job_journal import journal_path, read_jobs, record_job
 from tui_tts.run.limits import ConcurrencyLimit
+from tui_tts.run.preview import start_preview
 from tui_tts.run.reuse import AudioKeys, SameText, link_or_copy, rekey, remake_chunk, reuse_made_audio
 from tui_tts.run.scheduler import ChunkOutcome, Scheduler
 from tui_tts.store import ChunkRecord, RunRecord, Store, StoreError
@@ -107,6 +108,10 @@ def check_output_path(output: Path, input_path: Path) -> None:
         raise InputError(f"the output would overwrite the input: {output}")
     if output.is_dir():
         raise InputError(f"the output path is a directory: {output}")
+    if output.suffix.lower() == ".epub":
+        from tui_tts.run.read_along import check_read_along_input
+
+        check_read_along_input(input_path)
     if not parent.is_dir():
         raise InputError(f"the output directory does not exist: {parent}")
     probe = parent / f".tui-tts-write-test-{os.getpid()}"
@@ -294,9 +299,15 @@ class RunController:
         outcome = RunOutcome()
         first_time, self._started = not self._started, True
         commits_before = self.store.commits
+        preview = None
+        if first_time and self.plan.todo:  # the growing playable book, beside the workers
+            preview = await start_preview(self.store, self.ffmpeg, self.settings, self.data_dir, self.plan.run,
+                                          self.plan.chunks, self.bus)  # fmt: skip
         try:  # a later call (after retry_failed) runs what was put back in the queue
             await self.scheduler.run(self.plan.todo if first_time else [], self.plan.attempts)
         finally:
+            if preview is not None:
+                await preview.close()
             with contextlib.suppress(StoreError):  # a broken store has aborted the run: that is what is said
                 self.store.runs.record_stats(self.plan.run.id, self.execution_stats(commits_before))
                 await self.store.flush()

@@ -5,9 +5,26 @@ from __future__ import annotations
 import sys
 import time
 from collections.abc import Callable
-from typing import TextIO
+from typing import TextIO, assert_never
 
-from tui_tts.events import Event, LogEmitted, StitchProgressed
+from tui_tts.events import (
+    ChunkCancelled,
+    ChunkFailed,
+    ChunkJobSubmitted,
+    ChunkRetryScheduled,
+    ChunksRequeued,
+    ChunkStarted,
+    ChunkSucceeded,
+    DispatchPaused,
+    DispatchResumed,
+    Event,
+    LimitChanged,
+    LogEmitted,
+    PlayableUpdated,
+    RunAbortRequested,
+    StitchFinished,
+    StitchProgressed,
+)
 
 
 def clock_text(seconds: float | None) -> str:
@@ -68,8 +85,14 @@ class StitchPrinter:
                     self.stream.write(f"{time.strftime('%H:%M:%S')} {stitch_text(event)}\n")
             case LogEmitted(level=level, message=message):
                 self.stream.write(f"{self._prefix()}{message if level == 'info' else f'{level}: {message}'}\n")
-            case _:
-                return
+            case (
+                StitchFinished() | ChunkStarted() | ChunkJobSubmitted() | ChunkSucceeded() | ChunkRetryScheduled()
+                | ChunkFailed() | ChunkCancelled() | ChunksRequeued() | LimitChanged() | DispatchPaused()
+                | DispatchResumed() | RunAbortRequested() | PlayableUpdated()
+            ):  # fmt: skip
+                return  # the `stitch` command runs no chunks; it reports where the output went when done
+            case _ as unreachable:
+                assert_never(unreachable)
         self.stream.flush()
 
     def finish(self) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import assert_never
+
 from tui_tts.events import (
     ChunkCancelled,
     ChunkFailed,
@@ -10,10 +12,16 @@ from tui_tts.events import (
     ChunksRequeued,
     ChunkStarted,
     ChunkSucceeded,
+    DispatchPaused,
+    DispatchResumed,
     Event,
     LimitChanged,
     LogEmitted,
+    PlayableUpdated,
     RunAbortRequested,
+    StitchFinished,
+    StitchProgressed,
+    describe,
 )
 from tui_tts.store.database import Database
 
@@ -68,11 +76,15 @@ class EventRecorder:
                 self.state_changes += len(indexes)
                 self.store.write_many("UPDATE chunks SET state='queued', attempts=0 WHERE run_id=? AND idx=?",
                                       [(run, index) for index in indexes])  # fmt: skip
-            case LimitChanged(old=old, new=new, reason=reason):
-                write(_LOG, (run, event.at, "limit", None, f"limit {old} -> {new} ({reason})"))
+            case LimitChanged():
+                write(_LOG, (run, event.at, "limit", None, describe(event).text))
             case RunAbortRequested(error=error):
                 write(_LOG, (run, event.at, "abort", None, error))
             case LogEmitted(level=level, message=message) if level != "info":
                 write(_LOG, (run, event.at, level, None, message))
-            case _:
-                pass
+            case LogEmitted() | DispatchPaused() | DispatchResumed() | StitchProgressed() | StitchFinished():
+                pass  # info lines, pauses and the join are not kept: the run's row and the output say enough
+            case PlayableUpdated():
+                pass  # the partial book is a file beside the output, gone once the book is written
+            case _ as unreachable:
+                assert_never(unreachable)

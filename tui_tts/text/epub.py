@@ -35,13 +35,28 @@ class EpubOptions:
 
 
 @dataclass
-class _Chapter:
+class Chapter:
+    """A chapter's paragraphs, and where each comes from: (file name in the book, number of its text block there)."""
+
     title: str
     paragraphs: list[str] = field(default_factory=list)
+    sources: list[tuple[str, int]] = field(default_factory=list)
+
+    def add(self, text: str, source: tuple[str, int]) -> None:
+        self.paragraphs.append(text)
+        self.sources.append(source)
 
 
 def load_epub(data: bytes, name: str, options: EpubOptions | None = None) -> Document:
     """Parse EPUB bytes into a Document of chapters. Raises InputError for anything that is not a usable EPUB."""
+    book, chapters = read_chapters(data, name, options)
+    title = _metadata(book, "title") or PurePosixPath(name).stem
+    sections = tuple(Section(chapter.title, "\n\n".join(chapter.paragraphs)) for chapter in chapters)
+    return Document(title, sections, author=_metadata(book, "creator"), cover=_cover(book))
+
+
+def read_chapters(data: bytes, name: str, options: EpubOptions | None = None) -> tuple[Any, list[Chapter]]:
+    """The book (ebooklib's) and the chapters that become a Document's sections, in order, with their sources."""
     options = options or EpubOptions()
     try:
         from ebooklib import ITEM_DOCUMENT, epub
@@ -53,41 +68,40 @@ def load_epub(data: bytes, name: str, options: EpubOptions | None = None) -> Doc
         raise InputError(f"{name}: not a readable EPUB ({type(exc).__name__}: {exc})") from None
     except Exception as exc:  # ebooklib raises its own EpubException and assorted lxml errors for broken books
         raise InputError(f"{name}: not a readable EPUB ({type(exc).__name__})") from None
-    title = _metadata(book, "title") or PurePosixPath(name).stem
-    author = _metadata(book, "creator")
     starts = _toc_starts(book)
-    chapters: list[_Chapter] = []
-    front = _Chapter("Front matter")
-    current: _Chapter | None = None
+    chapters: list[Chapter] = []
+    front = Chapter("Front matter")
+    current: Chapter | None = None
     for idref, _linear in book.spine:
         item = book.get_item_with_id(idref)
         if item is None or item.get_type() != ITEM_DOCUMENT or isinstance(item, epub.EpubNav):
             continue
         file_name = item.get_name()
-        for text, ids in _blocks(_markup(item)):
+        for number, (text, ids) in enumerate(_blocks(_markup(item))):
             for key in [(file_name, None), *((file_name, i) for i in ids)]:
                 if key in starts and starts[key] is not None:
-                    current = _Chapter(starts[key] or "")
+                    current = Chapter(starts[key] or "")
                     chapters.append(current)
                     starts[key] = None  # each entry starts one chapter, at its first block
-            (current or front).paragraphs.append(text)
+            (current or front).add(text, (file_name, number))
         if not starts and current is None:  # no navigation at all: one chapter per spine document
             current = None
     if not chapters:
         chapters = _chapters_by_file(book, ITEM_DOCUMENT, epub)
-    sections = []
+    kept = []
     if options.include_front_matter and front.paragraphs:
-        sections.append(Section(front.title, "\n\n".join(front.paragraphs)))
+        kept.append(front)
     for chapter in chapters:
         if not options.include_notes and NOTES_TITLES.match(chapter.title):
             continue
         if not options.include_front_matter and FRONT_MATTER_TITLES.match(chapter.title):
             continue
         if chapter.paragraphs:
-            sections.append(Section(chapter.title or chapter.paragraphs[0][:60], "\n\n".join(chapter.paragraphs)))
-    if not sections:
+            chapter.title = chapter.title or chapter.paragraphs[0][:60]
+            kept.append(chapter)
+    if not kept:
         raise InputError(f"{name}: the EPUB has no speakable text")
-    return Document(title, tuple(sections), author=author, cover=_cover(book))
+    return book, kept
 
 
 def _metadata(book: Any, key: str) -> str:
@@ -178,7 +192,7 @@ def _is_note(tag: Any) -> bool:
     return bool(tag.name == "a" and "#" in str(tag.get("href", "")) and NOTE_MARK.match(tag.get_text()))
 
 
-def _chapters_by_file(book: Any, document_type: int, epub: Any) -> list[_Chapter]:
+def _chapters_by_file(book: Any, document_type: int, epub: Any) -> list[Chapter]:
     chapters = []
     for idref, _ in book.spine:
         item = book.get_item_with_id(idref)
@@ -186,7 +200,8 @@ def _chapters_by_file(book: Any, document_type: int, epub: Any) -> list[_Chapter
             continue
         paragraphs = [text for text, _ in _blocks(_markup(item))]
         if paragraphs:
-            chapters.append(_Chapter(paragraphs[0][:80], paragraphs))
+            sources = [(item.get_name(), number) for number in range(len(paragraphs))]
+            chapters.append(Chapter(paragraphs[0][:80], paragraphs, sources))
     return chapters
 
 

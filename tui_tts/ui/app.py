@@ -16,31 +16,16 @@ from textual.widgets import Footer, RichLog
 from textual.worker import WorkerCancelled, WorkerFailed
 
 from tui_tts.errors import EXIT_CHUNKS_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, RunAborted, StoreError, UserError
-from tui_tts.events import (
-    ChunkCancelled,
-    ChunkFailed,
-    ChunkRetryScheduled,
-    ChunksRequeued,
-    ChunkStarted,
-    ChunkSucceeded,
-    DispatchPaused,
-    DispatchResumed,
-    Event,
-    LimitChanged,
-    LogEmitted,
-    RunAbortRequested,
-    StitchFinished,
-    StitchProgressed,
-)
+from tui_tts.events import Event
 from tui_tts.models import ChunkState
 from tui_tts.run.closing_lines import ClosingLines, closing_lines, error_lines
 from tui_tts.run.progress import format_duration
 from tui_tts.run.runner import RunOutcome
 from tui_tts.run.session import Session
-from tui_tts.run.stitch_progress import stitch_text
 from tui_tts.ui.chunk_fixes import open_chunk_details
 from tui_tts.ui.chunk_grid import ChunkGrid
 from tui_tts.ui.commands import DashboardCommands
+from tui_tts.ui.event_view import event_view
 from tui_tts.ui.header import RunHeader, mode_label
 from tui_tts.ui.screens import (
     ConfirmCostScreen,
@@ -54,10 +39,6 @@ from tui_tts.ui.stop_signals import detach_from_gone_terminal, install_stop_sign
 from tui_tts.ui.theme_state import load_theme, save_theme
 
 LOG_LINES = 2000
-
-
-_STATE_OF = {ChunkStarted: ChunkState.RUNNING, ChunkSucceeded: ChunkState.DONE, ChunkRetryScheduled: ChunkState.RETRY,
-             ChunkFailed: ChunkState.FAILED, ChunkCancelled: ChunkState.QUEUED}  # fmt: skip
 
 
 class DashboardApp(App[int]):
@@ -245,35 +226,13 @@ class DashboardApp(App[int]):
         while self._pending:
             event = self._pending.popleft()
             stats.apply(event)
-            state = _STATE_OF.get(type(event))
-            if state is not None:
-                grid.set_state(event.index, state)  # type: ignore[attr-defined]
-            match event:
-                case ChunksRequeued(indexes=indexes):
-                    for index in indexes:
-                        grid.set_state(index, ChunkState.QUEUED)
-                case ChunkRetryScheduled(index=index, error=error, delay=delay):
-                    self.log_line("warning", f"chunk {index + 1}: {error}; retry in {delay:.1f} s")
-                case ChunkFailed(index=index, error=error):
-                    self.log_line("error", f"chunk {index + 1} failed for good: {error}")
-                case LimitChanged(old=old, new=new, reason=reason):
-                    later = " (paused: applies on resume)" if self.scheduler.paused else ""
-                    self.log_line("info", f"limit {old} -> {new} ({reason}){later}")
-                case DispatchPaused():
-                    self.log_line("info", "paused: no new chunks start; work in flight finishes")
-                case DispatchResumed():
-                    self.log_line("info", f"resumed at {mode_label(self.scheduler.limit, False).lower()}")
-                case RunAbortRequested(error=error):
-                    self.stage = "error"
-                    self.log_line("error", f"run stopped: {error}")
-                case LogEmitted(level=level, message=message):
-                    self.log_line(level, message)
-                case StitchProgressed():
-                    self.stage = stitch_text(event)
-                case StitchFinished():
-                    self.stage = "stitched"
-                case _:
-                    pass  # pauses, resumes and the rest show through the header
+            view = event_view(event, self.scheduler.limit, self.scheduler.paused)
+            for index, state in view.cells:
+                grid.set_state(index, state)
+            if view.line is not None:
+                self.log_line(view.line.level, view.line.text)
+            if view.stage is not None:
+                self.stage = view.stage
         self.refresh_header()
 
     def refresh_header(self) -> None:

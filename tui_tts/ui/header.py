@@ -55,6 +55,8 @@ def header_content(title: str, engine: str, stats: RunStats, limit: ConcurrencyL
     if stats.spend:
         second.append(f"  ${stats.spend:.4f}")
     second.append(f"  {stats.audio_per_second:.1f} s audio/s  elapsed {format_duration(stats.elapsed)}")
+    if stats.playable:
+        second += ["  ", (stats.playable, "$success")]
     return Content.assemble(*first, "\n", *second)
 
 
