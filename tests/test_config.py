@@ -53,7 +53,7 @@ def test_cli_overrides_win_over_the_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("[run]\nconcurency = 3\n", "unknown key 'run.concurency'; allowed here: concurrency"),
+        ("[run]\nconcurency = 3\n", "unknown key 'run.concurency'; allowed here: budget, concurrency"),
         ("colour = 1\n", "unknown key 'colour'"),
         ("[run]\nconcurrency = 0\n", "key 'run.concurrency': Input should be greater than or equal to 1 (got 0)"),
         ('[run]\nconcurrency = "4"\n', "key 'run.concurrency': Input should be a valid integer"),

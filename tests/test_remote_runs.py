@@ -183,6 +183,6 @@ def test_the_api_key_appears_nowhere(tmp_path: Path) -> None:
 async def test_health_route_and_stats() -> None:
     async with running_emulator(EmulatorConfig(latency=0.01, workers=3)) as (url, _), httpx.AsyncClient() as client:
         health = (await client.get(f"{url}/health")).json()
-        assert health["workers"] == {"idle": 3, "running": 0}
+        assert health["workers"] == {"idle": 3, "running": 0, "initializing": 0, "throttled": 0, "unhealthy": 0}
         stats = (await client.get(f"{url}/stats")).json()
         assert stats["requests"]["health"] == 1

@@ -57,6 +57,7 @@ class RunSettings(Section):
     retry_base_delay: Annotated[float, Field(gt=0, le=60)] = 1.0
     retry_max_delay: Annotated[float, Field(gt=0, le=3600)] = 60.0
     outage_patience: Annotated[float, Field(gt=0, le=7 * 86400)] = 1800.0
+    budget: Annotated[float | None, Field(gt=0)] = None  # spend cap, in the currency of the engine's prices
 
 
 class OutputSettings(Section):

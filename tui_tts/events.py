@@ -83,6 +83,14 @@ class LimitChanged(EventBase):
 
 
 @dataclass(frozen=True, slots=True)
+class EndpointObserved(EventBase):
+    """A reading of the endpoint's /health: its workers and queue, in a few words."""
+
+    summary: str
+    booting: bool = False  # workers are starting and none runs yet: a cold start is under way
+
+
+@dataclass(frozen=True, slots=True)
 class DispatchPaused(EventBase):
     pass
 
@@ -141,6 +149,7 @@ Event: TypeAlias = (
     | ChunkCancelled
     | ChunksRequeued
     | LimitChanged
+    | EndpointObserved
     | DispatchPaused
     | DispatchResumed
     | RunAbortRequested
@@ -183,7 +192,7 @@ def describe(event: Event) -> Line | None:
             return Line(level, message)
         case (
             ChunkStarted() | ChunkJobSubmitted() | ChunkSucceeded() | ChunkCancelled() | ChunksRequeued()
-            | DispatchResumed() | StitchProgressed() | PlayableUpdated() | StitchFinished()
+            | DispatchResumed() | StitchProgressed() | PlayableUpdated() | StitchFinished() | EndpointObserved()
         ):  # fmt: skip
             return None  # DispatchResumed's words name the limit's mode, which only the dashboard knows how to say
         case _ as unreachable:

@@ -35,6 +35,16 @@ def _positive_int(text: str) -> int:
     return _whole_number(text, 1)
 
 
+def _amount(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an amount such as 12.50, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0, got {text}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     """Usage errors as one line, like every other error, pointing at --help."""
 
@@ -63,6 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--headless", action="store_true", help="plain progress output, no dashboard")
     run.add_argument("--fresh", action="store_true", help="start over instead of resuming an unfinished run")
     run.add_argument("--yes", action="store_true", help="start a paid run without asking (headless needs it)")
+    run.add_argument("--budget", type=_amount, metavar="AMOUNT",
+                     help="spend cap: no job is sent once spend plus the jobs in flight would pass it")  # fmt: skip
     run.add_argument("--list-chapters", action="store_true", help="list the chapters with their size, and stop")
     run.add_argument("--chapters", metavar="SPEC", help="only these chapters, e.g. 3-7 or 1,4,9-10")
     run.add_argument("--include-front-matter", action="store_true",
@@ -83,6 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = commands.add_parser("doctor", help="check ffmpeg, the config, the engine, its key and endpoint")
     add_common(doctor)
+    doctor.add_argument("--warm", action="store_true",
+                        help="submit one tiny job: wake the workers, report its delay and cost")  # fmt: skip
     doctor.set_defaults(handler=_doctor_command)
 
     emulate = commands.add_parser("emulate", help="serve a RunPod-compatible endpoint on 127.0.0.1 (tests, demos)")
@@ -116,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--concurrency", type=_positive_int, metavar="N", help="how many chunks at once")
         command.add_argument("--sequential", action="store_true", help="one chunk at a time")
         command.add_argument("--yes", action="store_true", help="start a paid run without asking")
+        command.add_argument("--budget", type=_amount, metavar="AMOUNT", help="spend cap for the run (see run --help)")
         command.add_argument("--headless", action="store_true", help="plain progress output, no dashboard")
         command.set_defaults(handler=_resume_command, only_failed=name == "retry")
     redo = commands.add_parser("redo", help="make one chunk of a run again (a new take, or with --text, an edit)")

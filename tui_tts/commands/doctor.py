@@ -43,14 +43,16 @@ async def run_doctor(args: argparse.Namespace, write: Callable[[str], None] = pr
         report.line("data dir", True, str(data_dir))
     except OSError as exc:
         report.line("data dir", False, f"{data_dir}: {exc.strerror}")
-    await _check_engine(settings, report)
+    await _check_engine(settings, report, getattr(args, "warm", False))
     write("all good" if report.problems == 0 else f"{report.problems} problem(s) found")
     return EXIT_OK if report.problems == 0 else EXIT_CHUNKS_FAILED
 
 
-async def _check_engine(settings: Settings, report: _Report) -> None:
-    """Build the engine, then run the checks its registry entry gives (a test phrase, the key, the endpoint)."""
+async def _check_engine(settings: Settings, report: _Report, warm: bool = False) -> None:
+    """Build the engine, then run the checks its registry entry gives (a test phrase, the key, the endpoint); with
+    `warm`, one tiny job too, to wake the workers and say how long it waited (a cold start) and ran."""
     from tui_tts.engines.base import EngineError
+    from tui_tts.engines.health import warm_up
     from tui_tts.engines.registry import build_engine, engine_spec
 
     try:
@@ -62,6 +64,8 @@ async def _check_engine(settings: Settings, report: _Report) -> None:
     try:
         async for check in engine_spec(settings.engine).checks(settings.engine_section(), engine):
             report.line(check.label, check.ok, check.text)
+        if warm:
+            report.line("warm", True, await warm_up(engine))
     except EngineError as exc:
         report.line("engine", False, str(exc))
     finally:

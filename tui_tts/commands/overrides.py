@@ -25,6 +25,8 @@ def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["run"]["max_chars"] = args.max_chars
     if getattr(args, "lexicon", None):
         overrides["lexicon"] = {"path": str(Path(args.lexicon).expanduser().resolve())}
+    if getattr(args, "budget", None):
+        overrides["run"]["budget"] = args.budget
     output = Path(args.output) if getattr(args, "output", None) else None
     flag = getattr(args, "format", None)
     from_suffix = format_of(output) if output is not None else None

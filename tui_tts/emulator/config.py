@@ -37,6 +37,14 @@ class EmulatorConfig:
     outage_end: float | None = None  # ... and when they are accepted again (outage_start 0: the endpoint starts late)
     result_ttl: float = 1800.0  # results are deleted this long after completion (then /status is 404)
     progress_updates: bool = False  # IN_PROGRESS answers carry an `output` progress payload
+    # The endpoint's state, as /health shows it.
+    dormant: bool = False  # max workers 0 (no requests for a week): no worker at all, jobs stay IN_QUEUE for ever
+    unhealthy_workers: int = 0  # this many workers crash-loop: they never take a job
+    throttled_workers: int = 0  # this many have no GPU available: they never take a job
+    sick_after: float = 0.0  # seconds after start when those workers turn unhealthy/throttled (0: from the start)
+    cold_start: float = 0.0  # seconds a worker boots before its first job (the job waits IN_QUEUE: delayTime)
+    stream: Literal["", "base64", "pcm"] = ""  # a generator handler: audio only on /stream/{id}, in pieces
+    stream_pieces: int = 4  # pieces per job when streaming
     seed: int | None = None
 
     @property
@@ -49,6 +57,15 @@ class EmulatorConfig:
             on.append(f"status_rate_limit={self.status_rate_limit}/s")
         if self.echo_errors:
             on.append("echo_errors")
+        if self.dormant:
+            on.append("dormant (max workers 0)")
+        if self.unhealthy_workers or self.throttled_workers:
+            on.append(f"{self.unhealthy_workers} unhealthy, {self.throttled_workers} throttled workers"
+                      + (f" after {self.sick_after:g} s" if self.sick_after else ""))  # fmt: skip
+        if self.cold_start:
+            on.append(f"cold start {self.cold_start:g} s")
+        if self.stream:
+            on.append(f"streaming worker ({self.stream} pieces)")
         if self.outage_end is not None:
             on.append(f"outage={self.outage_start or 0:g}-{self.outage_end:g} s")
         return ", ".join(on) or "no faults"
@@ -80,6 +97,21 @@ def add_emulator_arguments(parser: argparse.ArgumentParser) -> None:
                         help="refuse connections from T1 to T2 s after start (0-20: start 20 s late)")  # fmt: skip
     parser.add_argument("--result-ttl", type=float, default=1800.0, help="seconds results are kept after completion")
     parser.add_argument("--progress-updates", action="store_true", help="IN_PROGRESS answers carry an output")
+    parser.add_argument("--dormant", action="store_true",
+                        help="max workers 0: jobs stay IN_QUEUE for ever (an endpoint idle for a week)")  # fmt: skip
+    parser.add_argument("--unhealthy-workers", type=int, default=0, metavar="N", help="N workers crash-loop")
+    parser.add_argument("--throttled-workers", type=int, default=0, metavar="N", help="N workers have no GPU")
+    parser.add_argument("--sick-after", type=float, default=0.0, metavar="S",
+                        help="those workers turn unhealthy/throttled S seconds after start")  # fmt: skip
+    parser.add_argument("--cold-start", type=float, default=0.0, metavar="S",
+                        help="each worker boots S seconds before its first job (shows in delayTime)")  # fmt: skip
+    parser.add_argument(
+        "--stream",
+        choices=["base64", "pcm"],
+        default="",
+        help="a streaming worker: audio only on /stream/{id}, as base64 file pieces or PCM pieces",
+    )
+    parser.add_argument("--stream-pieces", type=int, default=4, help="pieces per streamed job (default 4)")
     parser.add_argument("--seed", type=int, help="seed for reproducible faults")
 
 
@@ -105,5 +137,7 @@ def config_from_arguments(args: argparse.Namespace, api_key: str | None) -> Emul
         rate_limit=args.rate_limit, retry_after=args.retry_after, result_ttl=args.result_ttl,
         progress_updates=args.progress_updates, seed=args.seed, truncate_rate=args.truncate_rate,
         status_rate_limit=args.status_rate_limit, echo_errors=args.echo_errors,
+        dormant=args.dormant, unhealthy_workers=args.unhealthy_workers, throttled_workers=args.throttled_workers,
+        sick_after=args.sick_after, cold_start=args.cold_start, stream=args.stream, stream_pieces=args.stream_pieces,
         outage_start=args.outage[0] if args.outage else None, outage_end=args.outage[1] if args.outage else None,
     )  # fmt: skip

@@ -2,80 +2,48 @@
 
 from __future__ import annotations
 
-import array
 import asyncio
-import base64
-import math
 import random
 import secrets
 import socket
 import time
 import uuid
-import zlib
 from collections import Counter, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 
-from tui_tts.audio.wav import pcm_to_wav
 from tui_tts.emulator.config import EmulatorConfig
+from tui_tts.emulator.workers import Job, WorkerPool, tone_frequency
+
+__all__ = ["Emulator", "running_emulator", "tone_frequency"]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-@dataclass
-class Job:
-    id: str
-    text: str
-    payload: dict[str, Any]
-    created: float
-    status: str = "IN_QUEUE"
-    started: float | None = None
-    finished: float | None = None
-    worker: str | None = None
-    output: Any = None
-    error: str | None = None
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def body(self, progress_updates: bool) -> dict[str, Any]:
-        body: dict[str, Any] = {"id": self.id, "status": self.status}
-        if self.started is not None:
-            body["delayTime"] = int((self.started - self.created) * 1000)
-        if self.finished is not None and self.started is not None:
-            body["executionTime"] = int((self.finished - self.started) * 1000)
-        if self.worker:
-            body["workerId"] = self.worker
-        if self.status == "COMPLETED" and self.output is not None:
-            body["output"] = self.output
-        if self.status == "IN_PROGRESS" and progress_updates:
-            body["output"] = "progress;rendering audio"
-        if self.error:
-            body["error"] = self.error
-        return body
 
 
 class Emulator:
     """A RunPod serverless endpoint in one process: bearer auth, a pool of workers, faults on demand."""
 
     def __init__(self, config: EmulatorConfig) -> None:
-        self.config = config
         self.random = random.Random(config.seed)
-        self.jobs: dict[str, Job] = {}
-        self.queue: asyncio.Queue[Job] = asyncio.Queue()
         self.requests: Counter[str] = Counter()
         self.counts: Counter[str] = Counter()
+        self.pool = WorkerPool(config, self.random, self.counts)
+        self.jobs = self.pool.jobs
         self.submissions_by_text: Counter[str] = Counter()
-        self.running = 0
-        self.peak_running = 0
         self._recent: deque[float] = deque()
         self._recent_status: deque[float] = deque()
         self.down = False  # inside the outage window: every request is dropped, new connections refused
-        self._lost: set[str] = set()  # jobs the endpoint "forgot": /status answers 404
-        self._workers: list[asyncio.Task[None]] = []
-        self._tones: dict[int, bytes] = {}
+
+    @property
+    def config(self) -> EmulatorConfig:
+        return self.pool.config
+
+    @config.setter
+    def config(self, config: EmulatorConfig) -> None:  # tests change faults while it runs
+        self.pool.config = config
 
     # ----- app -----
 
@@ -85,6 +53,7 @@ class Emulator:
         app.router.add_post(f"{prefix}/run", self._run)
         app.router.add_post(f"{prefix}/runsync", self._runsync)
         app.router.add_get(f"{prefix}/status/{{job_id}}", self._status)
+        app.router.add_get(f"{prefix}/stream/{{job_id}}", self._stream)
         app.router.add_post(f"{prefix}/cancel/{{job_id}}", self._cancel)
         app.router.add_get(f"{prefix}/health", self._health)
         app.router.add_get(f"{prefix}/stats", self._stats)
@@ -93,12 +62,10 @@ class Emulator:
         return app
 
     async def _start_workers(self, _app: web.Application) -> None:
-        self._workers = [asyncio.create_task(self._worker(n)) for n in range(self.config.workers)]
+        self.pool.start()
 
     async def _stop_workers(self, _app: web.Application) -> None:
-        for task in self._workers:
-            task.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
+        await self.pool.stop()
 
     @web.middleware
     async def _gate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -171,13 +138,9 @@ class Emulator:
             return web.json_response({"error": "input must be a JSON object"}, status=400)
         text = str(job_input.get("text", job_input.get("prompt", "")))
         job = Job(str(uuid.uuid4()), text, payload, time.monotonic())
-        self.jobs[job.id] = job
         self.counts["submitted"] += 1
         self.submissions_by_text[text] += 1
-        if self._roll(self.config.stuck_rate):
-            self.counts["stuck"] += 1  # never queued: it stays IN_QUEUE until cancelled
-        else:
-            self.queue.put_nowait(job)
+        self.pool.submit(job)
         return job
 
     async def _run(self, request: web.Request) -> web.Response:
@@ -204,9 +167,15 @@ class Emulator:
 
     async def _status(self, request: web.Request) -> web.Response:
         job = self.jobs.get(request.match_info["job_id"])
-        if job is None or self._expired(job):
+        if job is None or self.pool.expired(job):
             return web.json_response({"error": "job not found"}, status=404)
         return web.json_response(job.body(self.config.progress_updates))
+
+    async def _stream(self, request: web.Request) -> web.Response:
+        job = self.jobs.get(request.match_info["job_id"])
+        if job is None or self.pool.expired(job):
+            return web.json_response({"error": "job not found"}, status=404)
+        return web.json_response(job.stream_body())
 
     async def _cancel(self, request: web.Request) -> web.Response:
         job = self.jobs.get(request.match_info["job_id"])
@@ -220,12 +189,7 @@ class Emulator:
         return web.json_response({"id": job.id, "status": job.status})
 
     async def _health(self, _request: web.Request) -> web.Response:
-        states = Counter(job.status for job in self.jobs.values())
-        return web.json_response({
-            "jobs": {"completed": states["COMPLETED"], "failed": states["FAILED"], "inProgress": states["IN_PROGRESS"],
-                     "inQueue": states["IN_QUEUE"], "retried": 0},
-            "workers": {"idle": self.config.workers - self.running, "running": self.running},
-        })  # fmt: skip
+        return web.json_response(self.pool.health())
 
     async def _stats(self, _request: web.Request) -> web.Response:
         return web.json_response(self.stats())
@@ -234,96 +198,8 @@ class Emulator:
         """Counters for tests and benchmarks: requests by route, jobs by fate, executions paid for."""
         repeats = [count - 1 for count in self.submissions_by_text.values() if count > 1]
         return {"requests": dict(self.requests), "total_requests": sum(self.requests.values()), **self.counts,
-                "peak_running": self.peak_running, "distinct_texts": len(self.submissions_by_text),
+                "peak_running": self.pool.peak_running, "distinct_texts": len(self.submissions_by_text),
                 "repeat_submissions": sum(repeats)}  # fmt: skip
-
-    def _expired(self, job: Job) -> bool:
-        if job.id in self._lost:
-            return True
-        return job.finished is not None and time.monotonic() - job.finished > self.config.result_ttl
-
-    # ----- workers -----
-
-    async def _worker(self, number: int) -> None:
-        while True:
-            job = await self.queue.get()
-            if job.status != "IN_QUEUE":
-                continue  # cancelled while queued
-            await self._execute(job, f"emu-worker-{number}")
-
-    async def _execute(self, job: Job, worker: str) -> None:
-        job.status, job.started, job.worker = "IN_PROGRESS", time.monotonic(), worker
-        self.counts["executed"] += 1  # what a real endpoint bills for
-        self.running += 1
-        self.peak_running = max(self.peak_running, self.running)
-        try:
-            seconds = self.config.latency + self.config.latency_per_char * len(job.text)
-            await asyncio.sleep(max(0.0, seconds * (1 + self.random.uniform(-1, 1) * self.config.jitter)))
-            if job.status == "CANCELLED":
-                return
-            self._finish(job, await self._outcome(job))
-        finally:
-            self.running -= 1
-
-    async def _outcome(self, job: Job) -> tuple[str, Any, str | None]:
-        config = self.config
-        if self._roll(config.fail_rate):
-            return "FAILED", None, "handler raised: CUDA error: an illegal memory access was encountered"
-        if self._roll(config.timeout_rate):
-            return "TIMED_OUT", None, None
-        if self._roll(config.lost_output_rate):
-            return "COMPLETED", None, None
-        if self._roll(config.lose_job_rate):
-            self._lost.add(job.id)
-        if self._roll(config.bad_audio_rate):
-            data = secrets.token_bytes(2048)
-        else:
-            data = await self._audio(job.text)
-            if self._roll(config.truncate_rate):
-                self.counts["truncated"] += 1
-                data = data[: 44 + (len(data) - 44) // 4 * 2]  # half the samples; the header still says all
-        audio = base64.b64encode(data).decode()
-        output: dict[str, Any] = {}
-        cursor = output
-        parts = [p for p in config.audio_field.split(".") if p] or ["audio_base64"]
-        for part in parts[:-1]:
-            cursor = cursor.setdefault(part, {})
-        cursor[parts[-1]] = audio
-        output.setdefault("format", "wav")
-        return "COMPLETED", output, None
-
-    def _finish(self, job: Job, outcome: tuple[str, Any, str | None]) -> None:
-        job.status, job.output, job.error = outcome
-        job.finished = time.monotonic()
-        self.counts[job.status.lower()] += 1
-        job.done.set()
-
-    async def _audio(self, text: str) -> bytes:
-        if self.config.audio == "speech":
-            from tui_tts.engines.local import EspeakLibrary, LocalSettings
-
-            library = EspeakLibrary.shared()
-            settings = LocalSettings()
-            pcm = await asyncio.to_thread(library.synthesize, text or " ", settings.voice, settings.rate)
-            return pcm_to_wav(pcm, library.sample_rate)
-        samples = max(1, int(max(1, len(text)) * self.config.seconds_per_char * self.config.sample_rate))
-        tone = self._tone(tone_frequency(text))
-        repeats = math.ceil(samples * 2 / len(tone))
-        return pcm_to_wav((tone * repeats)[: samples * 2], self.config.sample_rate)
-
-    def _tone(self, frequency: int) -> bytes:
-        """One second of a sine (whole cycles, so it repeats seamlessly), cached per frequency."""
-        cached = self._tones.get(frequency)
-        if cached is None:
-            rate = self.config.sample_rate
-            wave = array.array("h", (int(6000 * math.sin(2 * math.pi * frequency * n / rate)) for n in range(rate)))
-            cached = self._tones[frequency] = wave.tobytes()
-        return cached
-
-
-def tone_frequency(text: str) -> int:
-    """The tone's pitch follows from the text, so a test can tell the chunks apart in the stitched output."""
-    return 300 + 50 * (zlib.crc32(text.encode("utf-8")) % 16)
 
 
 @asynccontextmanager

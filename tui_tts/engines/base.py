@@ -9,6 +9,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from tui_tts.config import EngineSettings
 from tui_tts.engines.breaker import EndpointBreaker
+from tui_tts.engines.health import EndpointHealth
 from tui_tts.engines.redaction import redact
 from tui_tts.models import Chunk, SynthesizedAudio
 
@@ -32,6 +33,7 @@ class RetryableError(EngineError):
         self.overload = overload
         self.unreachable = False  # set when the endpoint as a whole did not answer (see tui_tts.engines.breaker)
         self.no_answer = False  # no HTTP answer at all: refused, reset or timed out (not a 5xx)
+        self.refused = False  # no connection was made: the request never reached the server
 
 
 class RateLimitedError(RetryableError):
@@ -67,6 +69,9 @@ class Engine(ABC):
     name: str
     breaker: EndpointBreaker | None = None  # set by the run; a remote engine tells it of every (un)answered request
     cancels_remote_jobs = False  # True when cancel_in_flight() can stop paid work on a backend
+    execution_seconds: float | None = None  # a job's running mean execution time at the backend, once known
+    job_deadline: float | None = None  # seconds a remote job may take before it is given up and sent again
+    health_interval = 10.0  # seconds between two readings of health() while a run goes on
 
     @abstractmethod
     def describe(self) -> str:
@@ -89,6 +94,14 @@ class Engine(ABC):
     def waiting_summary(self) -> str | None:
         """What the work in flight is doing, for a stalled run (e.g. '3 jobs queued at RunPod for 45 s')."""
         return None
+
+    async def health(self) -> EndpointHealth | None:
+        """The endpoint's workers and queue (RunPod's GET /health); None when the backend has none to tell."""
+        return None
+
+    def notices(self) -> list[str]:
+        """What the engine has to tell the run once, since the last call (a pool: an endpoint drained, and why)."""
+        return []
 
     def counters(self) -> dict[str, object]:
         """Request counters for the run's stats (e.g. {'requests': 120}); empty when the engine keeps none."""

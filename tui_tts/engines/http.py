@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import email.utils
+import json
 import os
 import struct
 import time
@@ -106,6 +107,7 @@ def raise_for_transport(exc: httpx.TransportError, what: str) -> None:
     kind = type(exc).__name__
     error = RetryableError(f"{what}: {kind}{': ' + str(exc) if str(exc) else ''}", overload=True)
     error.unreachable = error.no_answer = True
+    error.refused = isinstance(exc, httpx.ConnectError)
     raise error from None
 
 
@@ -223,3 +225,35 @@ async def probe(url: str, label: str, key_env: str, missing_route_ok: bool = Fal
     if code >= 400:
         return Check(label, False, f"GET {url}: HTTP {code}")
     return Check(label, True, f"GET {url}: HTTP {code} {response.text[:120]}")
+
+
+def fill_template(template: Any, text: str) -> Any:
+    """A job input: every string containing {text} gets the chunk's text; all else passes through as JSON."""
+    if isinstance(template, str):
+        return template.replace("{text}", text) if "{text}" in template else template
+    if isinstance(template, dict):
+        return {key: fill_template(value, text) for key, value in template.items()}
+    if isinstance(template, list):
+        return [fill_template(value, text) for value in template]
+    return template
+
+
+def json_object(response: httpx.Response, what: str) -> dict[str, Any]:
+    """The answer's JSON object; a RetryableError when it is not one (garbage says nothing about the job)."""
+    try:
+        body = response.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise RetryableError(f"{what}: the answer is not JSON (HTTP {response.status_code})") from None
+    if not isinstance(body, dict):
+        raise RetryableError(f"{what}: the answer is not a JSON object")
+    return body
+
+
+def age_text(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def one_line(value: object, limit: int = 200) -> str:
+    """A value on one line, keys cut from it, at most `limit` characters."""
+    text = redact(" ".join(str(value).split()))  # before shortening: a cut key would no longer match
+    return text[:limit] + ("..." if len(text) > limit else "")

@@ -13,12 +13,10 @@ import random
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import httpx
-from pydantic import Field, field_validator
 
-from tui_tts.config import SAME_AUDIO, EngineSettings
 from tui_tts.engines.base import (
     BadOutputError,
     Check,
@@ -30,69 +28,35 @@ from tui_tts.engines.base import (
     RetryableError,
 )
 from tui_tts.engines.breaker import EndpointBreaker
+from tui_tts.engines.health import EndpointHealth
 from tui_tts.engines.http import (
+    age_text,
     api_key_from,
     audio_from_value,
     classify_status,
     dig,
+    fill_template,
+    json_object,
     key_check,
     make_client,
+    one_line,
     probe,
     raise_for_transport,
     validated_audio,
 )
-from tui_tts.engines.redaction import redact
+from tui_tts.engines.runpod_settings import RunpodSettings
+from tui_tts.engines.streaming import join_stream
 from tui_tts.models import Chunk, SynthesizedAudio
 
 CLOUD_BASE = "https://api.runpod.ai/v2"
 PENDING = {"IN_QUEUE", "IN_PROGRESS", "RUNNING"}
 FAILED = {"FAILED", "TIMED_OUT", "CANCELLED"}
+COLD_START_MS = 2000  # a delayTime this long on a worker's first job: its boot, which RunPod bills
 UNKNOWN = "UNKNOWN"  # ours, not RunPod's: the last /status got no usable answer
-
-
-class RunpodSettings(EngineSettings):
-    """A RunPod serverless endpoint. Which endpoint, the job input and where the audio is in the answer change the
-    audio; how it is reached, waited for and priced do not."""
-
-    endpoint_id: str = ""
-    endpoint_url: str = ""
-    api_key_env: Annotated[str, Field(min_length=1), SAME_AUDIO] = "RUNPOD_API_KEY"
-    mode: Annotated[Literal["run", "runsync"], SAME_AUDIO] = "run"
-    input: dict[str, Any] = Field(default_factory=lambda: {"text": "{text}"})
-    audio_field: str = "audio_base64"
-    policy: dict[str, int | bool] = Field(default_factory=dict)
-    cost_per_second: Annotated[float, Field(ge=0), SAME_AUDIO] = 0.0
-    realtime_factor: Annotated[float, Field(gt=0, le=100), SAME_AUDIO] = 0.1
-    poll_initial: Annotated[float, Field(gt=0, le=60), SAME_AUDIO] = 0.25
-    poll_max: Annotated[float, Field(gt=0, le=300), SAME_AUDIO] = 5.0
-    runsync_wait_ms: Annotated[int, Field(ge=1000, le=300_000), SAME_AUDIO] = 60_000
-    job_deadline: Annotated[float, Field(gt=0), SAME_AUDIO] = 600.0
-    request_timeout: Annotated[float, Field(gt=0), SAME_AUDIO] = 120.0
-    voices: Annotated[list[str], SAME_AUDIO] = Field(default_factory=list)  # for `tui-tts voices` (none are listed)
-
-    @field_validator("policy")
-    @classmethod
-    def _known_policy_keys(cls, value: dict[str, int | bool]) -> dict[str, int | bool]:
-        allowed = {"executionTimeout", "ttl", "lowPriority"}
-        unknown = sorted(set(value) - allowed)
-        if unknown:
-            raise ValueError(f"unknown policy key {unknown[0]!r}; allowed: {', '.join(sorted(allowed))}")
-        return value
 
 
 class JobLostError(RetryableError):
     """RunPod no longer knows the job (404: expired or lost); it must be submitted again."""
-
-
-def fill_template(template: Any, text: str) -> Any:
-    """The job input: every string containing {text} gets the chunk's text; all else passes through as JSON."""
-    if isinstance(template, str):
-        return template.replace("{text}", text) if "{text}" in template else template
-    if isinstance(template, dict):
-        return {key: fill_template(value, text) for key, value in template.items()}
-    if isinstance(template, list):
-        return [fill_template(value, text) for value in template]
-    return template
 
 
 class RunpodEngine(Engine):
@@ -105,6 +69,8 @@ class RunpodEngine(Engine):
         if not settings.endpoint_url and not settings.endpoint_id:
             raise FatalError("set runpod.endpoint_id (or runpod.endpoint_url) in the config")
         self.settings = settings
+        self.job_deadline = settings.job_deadline
+        self.health_interval = settings.health_interval
         self.base_url = settings.endpoint_url.rstrip("/") or f"{CLOUD_BASE}/{settings.endpoint_id}"
         key = api_key_from(settings.api_key_env, self.base_url, "RunPod")
         headers = {"Content-Type": "application/json", "Accept": "application/json"}
@@ -121,6 +87,9 @@ class RunpodEngine(Engine):
         self.submissions = 0
         self.cancels = 0
         self.reattached = 0
+        self.streamed = 0  # jobs whose audio came from /stream/{id}
+        self._workers_seen: set[str] = set()
+        self.execution_seconds: float | None = None  # running mean of executionTime: what a worker takes a job
         self._in_flight: dict[str, tuple[str, float]] = {}  # job id -> (last status seen, since when)
         self.breaker: EndpointBreaker | None = None  # told of every answered and unanswered request
 
@@ -182,10 +151,24 @@ class RunpodEngine(Engine):
                 status, "without an answer from /status"
             )
             if len(ages) == 1:
-                parts.append(f"job {job_id} {label} for {_age(oldest)}")
+                parts.append(f"job {job_id} {label} for {age_text(oldest)}")
             else:
-                parts.append(f"{len(ages)} jobs {label} at RunPod, the oldest for {_age(oldest)}")
+                parts.append(f"{len(ages)} jobs {label} at RunPod, the oldest for {age_text(oldest)}")
         return "; ".join(parts)
+
+    async def health(self) -> EndpointHealth | None:
+        """GET /health: the endpoint's workers and queue; None when the server has no /health (a local SDK server).
+
+        Raises RetryableError (with `unreachable` set) when nothing answers, FatalError on a refused key.
+        """
+        response = await self._request("GET", "health", "GET /health")
+        if response.status_code in (404, 405):
+            return None
+        classify_status(response, "GET /health", "RunPod")
+        try:
+            return EndpointHealth.parse(response.json())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return None
 
     def counters(self) -> dict[str, object]:
         return {"requests": dict(self.requests), "submissions": self.submissions, "cancels": self.cancels,
@@ -236,11 +219,12 @@ class RunpodEngine(Engine):
             response = await self._request("POST", route, "POST /runsync", json=payload, timeout=timeout)
         else:
             response = await self._request("POST", "run", "POST /run", json=payload)
-        classify_status(response, f"POST /{self.settings.mode}", "RunPod")
-        body = _json(response, f"POST /{self.settings.mode}")
+        route = "runsync" if self.settings.mode == "runsync" else "run"
+        classify_status(response, f"POST /{route}", "RunPod")
+        body = json_object(response, f"POST /{route}")
         job_id = body.get("id")
         if not isinstance(job_id, str) or not job_id:
-            raise RetryableError(f"POST /{self.settings.mode} answered without a job id")
+            raise RetryableError(f"POST /{route} answered without a job id")
         return job_id, body
 
     async def _status(self, job_id: str) -> dict[str, Any]:
@@ -253,10 +237,29 @@ class RunpodEngine(Engine):
         if response.status_code == 404:
             raise JobLostError(f"job {job_id} is gone (HTTP 404: expired or lost); submitting again")
         classify_status(response, "GET /status", "RunPod")
-        body = _json(response, "GET /status")
+        body = json_object(response, "GET /status")
         if body.get("status") not in PENDING | FAILED | {"COMPLETED"}:  # garbage says nothing about the job
             raise RetryableError(f"GET /status: answer without a known status (HTTP {response.status_code})")
         return body
+
+    async def _read_stream(self, job_id: str) -> list[Any]:
+        """Every piece /stream/{id} still holds for a finished job (each piece is handed out once, as in the cloud)."""
+        pieces: list[Any] = []
+        for _ in range(1000):  # a stream ends: a finished job answers with no new pieces
+            response = await self._request(self._status_method, f"stream/{job_id}", "stream")
+            if response.status_code == 405 and self._status_method == "GET":
+                response = await self._request("POST", f"stream/{job_id}", "stream")  # the SDK's local server
+            if response.status_code == 404:
+                raise JobLostError(f"job {job_id}: its stream is gone (HTTP 404: expired or lost); submitting again")
+            classify_status(response, "GET /stream", "RunPod")
+            body = json_object(response, "GET /stream")
+            new = [item.get("output") if isinstance(item, dict) else item for item in body.get("stream") or []]
+            pieces += new
+            if not new and body.get("status") not in PENDING:
+                break
+            if not new:
+                await asyncio.sleep(self.settings.poll_initial)
+        return pieces
 
     async def _cancel(self, job_id: str) -> None:
         self.cancels += 1
@@ -292,12 +295,15 @@ class RunpodEngine(Engine):
                 reported = body.get("delayTime"), body.get("executionTime")
                 if all(isinstance(value, int | float) for value in reported):
                     self._learn(sum(reported) / 1000)  # type: ignore[arg-type]
+                    seconds = reported[1] / 1000  # type: ignore[operator]
+                    known = self.execution_seconds
+                    self.execution_seconds = seconds if known is None else 0.8 * known + 0.2 * seconds
                 else:
                     self._learn(time.monotonic() - started)
                 return body
             if status in FAILED:
                 reason = body.get("error") or body.get("output") or "no reason given"
-                raise RetryableError(f"job {job_id} {status}: {_one_line(reason)}")
+                raise RetryableError(f"job {job_id} {status}: {one_line(reason)}")
             if status not in PENDING:
                 raise RetryableError(f"job {job_id}: unexpected status {status!r}")
             if time.monotonic() - started > self.settings.job_deadline:
@@ -346,39 +352,40 @@ class RunpodEngine(Engine):
     async def _collect(self, job_id: str, body: dict[str, Any]) -> SynthesizedAudio:
         output = body.get("output")
         value = dig(output, self.settings.audio_field) if self.settings.audio_field else output
+        if value is None and (output is None or self.settings.mode == "stream"):
+            # A generator handler: its audio is on /stream/{id} only (said by mode = "stream", or seen here).
+            pieces = await self._read_stream(job_id)
+            if pieces:
+                self.streamed += 1
+                data = await join_stream(pieces, self.settings.audio_field, self._downloads, f"job {job_id}")
+                return self._audio(job_id, body, data)
         if value is None:
             where = f"output.{self.settings.audio_field}" if self.settings.audio_field else "output"
             raise BadOutputError(f"job {job_id} COMPLETED without {where}")
-        data, facts = validated_audio(await audio_from_value(value, self._downloads), f"job {job_id}")
+        return self._audio(job_id, body, await audio_from_value(value, self._downloads))
+
+    def _audio(self, job_id: str, body: dict[str, Any], data: bytes) -> SynthesizedAudio:
+        data, facts = validated_audio(data, f"job {job_id}")
         execution_ms = body.get("executionTime")
         job_facts: dict[str, object] = {"job_id": job_id}
         if isinstance(body.get("delayTime"), int | float):
             job_facts["delay_ms"] = int(body["delayTime"])
+        worker = body.get("workerId")
+        if isinstance(worker, str):
+            job_facts["worker_id"] = worker
         if isinstance(execution_ms, int | float):
             job_facts["execution_ms"] = int(execution_ms)
-            job_facts["cost"] = self.settings.cost_per_second * execution_ms / 1000
-        if isinstance(body.get("workerId"), str):
-            job_facts["worker_id"] = body["workerId"]
+            billed_ms = execution_ms + self._cold_boot_ms(worker, job_facts.get("delay_ms"))
+            job_facts["cost"] = self.settings.cost_per_second * billed_ms / 1000
         return SynthesizedAudio(data, facts, job_facts)
 
-
-def _json(response: httpx.Response, what: str) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise RetryableError(f"{what}: the answer is not JSON (HTTP {response.status_code})") from None
-    if not isinstance(body, dict):
-        raise RetryableError(f"{what}: the answer is not a JSON object")
-    return body
-
-
-def _age(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
-
-
-def _one_line(value: object, limit: int = 200) -> str:
-    text = redact(" ".join(str(value).split()))  # before shortening: a cut key would no longer match
-    return text[:limit] + ("..." if len(text) > limit else "")
+    def _cold_boot_ms(self, worker: object, delay_ms: object) -> float:
+        """RunPod bills a worker from its start: the first job seen on a new worker after a long delayTime carries
+        that worker's boot (the queue wait in it is counted too: a budget errs on the safe side)."""
+        if not isinstance(worker, str) or worker in self._workers_seen:
+            return 0.0
+        self._workers_seen.add(worker)
+        return float(delay_ms) if isinstance(delay_ms, int) and delay_ms >= COLD_START_MS else 0.0
 
 
 def _cost(settings: RunpodSettings, characters: int, audio_seconds: float) -> float:
@@ -387,9 +394,25 @@ def _cost(settings: RunpodSettings, characters: int, audio_seconds: float) -> fl
 
 
 async def _checks(settings: RunpodSettings, engine: Engine) -> AsyncIterator[Check]:
-    assert isinstance(engine, RunpodEngine)
+    if not isinstance(engine, RunpodEngine):  # a pool: its endpoints' health, each drained one named
+        health = await engine.health()
+        yield Check("endpoints", health is not None, engine.describe())
+        return
     yield key_check(settings.api_key_env)
     yield await probe(engine.base_url + "/health", "endpoint", settings.api_key_env)
+    health = await engine.health()
+    if health is not None:
+        problem = health.problem()
+        yield Check("workers", problem is None, problem or health.summary())
 
 
-SPEC = EngineSpec("runpod", RunpodSettings, RunpodEngine, cost=_cost, checks=_checks)
+def _build(settings: RunpodSettings, concurrency: int) -> Engine:
+    """One endpoint, or a pool of them when [[runpod.endpoints]] lists any."""
+    if settings.endpoints:
+        from tui_tts.engines.pool import build_pool
+
+        return build_pool(settings, concurrency)
+    return RunpodEngine(settings, concurrency)
+
+
+SPEC = EngineSpec("runpod", RunpodSettings, _build, cost=_cost, checks=_checks)

@@ -21,6 +21,7 @@ class ConcurrencyLimit:
     parallel: bool = True
     adaptive: int = 0
     decrease_factor: float = 0.5
+    endpoint_cap: int | None = None  # what the endpoint's workers can take before jobs wait past their deadline
     _last_cut_at: float = field(default=-math.inf, repr=False)
 
     def __post_init__(self) -> None:
@@ -29,7 +30,9 @@ class ConcurrencyLimit:
 
     @property
     def effective(self) -> int:
-        return 1 if not self.parallel else max(1, min(self.user, self.adaptive))
+        if not self.parallel:
+            return 1
+        return max(1, min(self.user, self.adaptive, self.endpoint_cap or self.user))
 
     def set_user(self, value: int) -> None:
         """The user's word rules: it also resets what the adaptive limit had learnt."""

@@ -17,6 +17,7 @@ from tui_tts.events import (
     ChunkSucceeded,
     DispatchPaused,
     DispatchResumed,
+    EndpointObserved,
     Event,
     LimitChanged,
     Line,
@@ -30,6 +31,7 @@ from tui_tts.events import (
 from tui_tts.run.stitch_progress import stitch_text
 
 LIMIT_SUMMARY_INTERVAL = 30.0  # seconds between two lines about adaptive limit changes
+COLD_START_SECONDS = 2.0  # the first jobs all waited at least this long for a worker: a cold start, said so
 PERSON_REASONS = {"set by user", "parallel", "sequential"}  # limit changes a person made: always printed
 
 
@@ -49,6 +51,10 @@ class RunStats:
         self.spend = 0.0
         self.started = clock()
         self.stopped: float | None = None
+        self.endpoint = ""  # the endpoint's workers and queue, from its /health
+        self.first_delays: list[float] = []  # delayTime of the first jobs, seconds
+        self.cold_start: float | None = None  # seconds, when the first jobs show one
+        self.booting_since: float | None = None  # workers started booting and none runs yet
         self.playable = ""  # how much of the book the partial file holds, once there is one
 
     def apply(self, event: Event) -> None:
@@ -63,6 +69,13 @@ class RunStats:
                 cost = facts.get("cost")
                 if isinstance(cost, int | float):
                     self.spend += cost
+                self._note_delay(facts.get("delay_ms"))
+            case EndpointObserved(summary=summary, booting=booting):
+                self.endpoint = summary
+                if not booting:
+                    self.booting_since = None
+                elif self.booting_since is None:
+                    self.booting_since = self.clock()
             case ChunkCancelled(index=index):
                 self.running.discard(index)
             case ChunkRetryScheduled(index=index):
@@ -84,6 +97,22 @@ class RunStats:
                 pass  # no counter moves
             case _ as unreachable:
                 assert_never(unreachable)
+
+    def _note_delay(self, delay_ms: object) -> None:
+        """The least delay of the first three jobs is the cold start (later ones also wait behind others)."""
+        if not isinstance(delay_ms, int | float) or len(self.first_delays) >= 3:
+            return
+        self.first_delays.append(delay_ms / 1000)
+        least = min(self.first_delays)
+        self.cold_start = least if least >= COLD_START_SECONDS else None
+        self.booting_since = None
+
+    @property
+    def cold_start_label(self) -> str:
+        """'cold start: 42 s', or 'cold start: 12 s so far' while workers boot; '' when there is none."""
+        if self.booting_since is not None and not self.first_delays:
+            return f"cold start: {self.clock() - self.started:.0f} s so far"
+        return f"cold start: {self.cold_start:.0f} s" if self.cold_start is not None else ""
 
     def stop(self) -> None:
         """Freeze the clock: the run is over (or stopped), so elapsed and rates stop moving."""
@@ -142,6 +171,7 @@ class HeadlessProgress:
         self._limit_last: LimitChanged | None = None  # ... the latest change, and how many there were
         self._limit_changes = 0
         self._limit_printed = -LIMIT_SUMMARY_INTERVAL
+        self._cold_said = False
 
     def __call__(self, event: Event) -> None:
         self.stats.apply(event)
@@ -155,6 +185,9 @@ class HeadlessProgress:
                 self._say(line)
             case LimitChanged():
                 self._note_adaptive_limit(event)
+            case ChunkSucceeded() if self.stats.cold_start is not None and not self._cold_said:
+                self._cold_said = True
+                self._line(f"{self.stats.cold_start_label} (the first jobs waited for workers to boot)")
             case LogEmitted(level=level, message=message) if level != "info" or not self.tty:
                 self._line(message if level == "info" else f"{level}: {message}")
             case StitchProgressed():
@@ -164,6 +197,7 @@ class HeadlessProgress:
             case (
                 ChunkStarted() | ChunkJobSubmitted() | ChunkSucceeded() | ChunkCancelled() | ChunksRequeued()
                 | DispatchPaused() | DispatchResumed() | ChunkRetryScheduled() | LogEmitted() | PlayableUpdated()
+                | EndpointObserved()
             ):  # fmt: skip
                 self._maybe_render(self.summary_line())  # the bar (a tty) or the periodic counters line
             case _ as unreachable:
@@ -207,6 +241,8 @@ class HeadlessProgress:
         parts.append(f"ETA {format_duration(s.eta_seconds)}")
         if s.playable:
             parts.append(s.playable)
+        if s.endpoint:
+            parts.append(s.endpoint)
         return ", ".join(parts)
 
     def _maybe_render(self, text: str) -> None:
@@ -231,6 +267,7 @@ class HeadlessProgress:
     def finish(self) -> None:
         """Print the final counters on a line of their own."""
         self._flush_limit_summary()
+        self.stats.endpoint = ""  # its last /health reading is up to 10 s old: not part of the final counters
         self._last = 0.0
         if self.tty:
             self._maybe_render(self.summary_line())

@@ -19,12 +19,13 @@ from tui_tts.audio.stitch import StitchResult
 from tui_tts.config import Settings
 from tui_tts.engines.base import Engine
 from tui_tts.engines.breaker import EndpointBreaker
-from tui_tts.errors import InputError, RunAborted
+from tui_tts.errors import InputError, RunAborted, UserError
 from tui_tts.events import ChunkJobSubmitted, EventBus
 from tui_tts.models import AudioFacts, Chunk, ChunkDetails, ChunkState, Document
 from tui_tts.run.assemble import stitch_run
 from tui_tts.run.chunk_files import audio_on_disk
 from tui_tts.run.chunk_files import write_atomically as _write_atomically
+from tui_tts.run.endpoint_watch import attach_endpoint_watch, check_endpoint
 from tui_tts.run.job_journal import journal_path, read_jobs, record_job
 from tui_tts.run.limits import ConcurrencyLimit
 from tui_tts.run.preview import start_preview
@@ -151,6 +152,7 @@ class RunController:
             breaker=EndpointBreaker(settings.run.outage_patience),
             explain_wait=engine.waiting_summary,
         )
+        attach_endpoint_watch(engine, self.scheduler, self.bus)
         engine.breaker = self.scheduler.breaker  # remote engines report every answered and unanswered request to it
         self._recorder: EventRecorder | None = None
         self._resume_jobs: dict[int, str] = {}
@@ -299,6 +301,13 @@ class RunController:
         outcome = RunOutcome()
         first_time, self._started = not self._started, True
         commits_before = self.store.commits
+        try:  # before any job is paid for (and after a person said yes): a dormant, sick or silent endpoint stops
+            if first_time:
+                await check_endpoint(self.engine, self.settings.run.outage_patience, self.bus)
+        except UserError:
+            self.store.runs.set_state(self.plan.run.id, "stopped")
+            await self.store.flush()
+            raise
         preview = None
         if first_time and self.plan.todo:  # the growing playable book, beside the workers
             preview = await start_preview(self.store, self.ffmpeg, self.settings, self.data_dir, self.plan.run,

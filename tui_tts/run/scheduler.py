@@ -11,8 +11,9 @@ import contextlib
 import errno
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from tui_tts.engines.base import ChunkRejectedError, FatalError, RateLimitedError, RetryableError
 from tui_tts.engines.breaker import EndpointBreaker
@@ -30,6 +31,7 @@ from tui_tts.events import (
     RunAbortRequested,
 )
 from tui_tts.models import AudioFacts, Chunk
+from tui_tts.run.budget import BudgetGate
 from tui_tts.run.limits import ConcurrencyLimit, full_jitter_delay
 from tui_tts.run.stall import StallWatch
 from tui_tts.store import StoreError
@@ -89,6 +91,10 @@ class Scheduler:
         self.in_flight = 0
         self.peak_in_flight = 0
         self.abort_reason: str | None = None
+        self.budget: BudgetGate | None = None  # the spend cap (run.budget / --budget), bound by attach_budget
+        self.companions: list[
+            Callable[[], Coroutine[Any, Any, None]]
+        ] = []  # run beside the workers (the endpoint's watch)
         # An outage of the whole endpoint pauses dispatch instead of failing chunks (tui_tts.engines.breaker).
         self.breaker = breaker or EndpointBreaker(patience=float("inf"))
         self._stall_watch = StallWatch(bus, self.breaker, explain_wait, lambda: (
@@ -114,6 +120,19 @@ class Scheduler:
         self._change_limit(lambda: setattr(self.limit, "parallel", parallel),
                            "parallel" if parallel else "sequential")  # fmt: skip
 
+    def set_endpoint_cap(self, cap: int | None) -> None:
+        """What the endpoint's workers can take (from its /health); None lifts the cap."""
+        if cap != self.limit.endpoint_cap:
+            self._change_limit(lambda: setattr(self.limit, "endpoint_cap", cap), f"endpoint capacity {cap}")
+
+    def stop_for_budget(self, reason: str) -> None:
+        """The spend cap is reached and nothing is in flight (headless): stop; resume goes on."""
+        self._abort(reason)
+
+    def stop_for_endpoint(self, reason: str) -> None:
+        """The endpoint cannot run jobs (dormant, every worker sick): stop, jobs in flight kept for resume."""
+        self._abort(reason, cancel=True)
+
     def toggle_parallel(self) -> None:
         self.set_parallel(not self.limit.parallel)
 
@@ -123,6 +142,8 @@ class Scheduler:
             self._bus.emit(DispatchPaused())
 
     def resume(self) -> None:
+        if self.budget is not None:
+            self.budget.person_resumed()  # at the cap, space means go on past it
         if not self._running.is_set():
             self._running.set()
             self._bus.emit(DispatchResumed())
@@ -169,11 +190,14 @@ class Scheduler:
         self._finished.clear()
         self._stopping = False
         self._spawn_workers()
-        watch = asyncio.get_running_loop().create_task(self._stall_watch.run(self._stop_for_outage))
+        loop = asyncio.get_running_loop()
+        watches = [loop.create_task(self._stall_watch.run(self._stop_for_outage))]
+        watches += [loop.create_task(companion()) for companion in self.companions]
         try:
             await self._finished.wait()
         finally:
-            watch.cancel()
+            for watch in watches:
+                watch.cancel()
         if not self._stopping:
             for worker in list(self._workers):
                 worker.cancel()  # every chunk is settled: the workers left are idle
@@ -214,7 +238,7 @@ class Scheduler:
                     item = await self._queue.get()
                 finally:
                     self._idle.discard(me)
-                ready = await self._wait_until_dispatchable(me)
+                ready = await self._wait_until_dispatchable(me, item[1])
                 if not ready:
                     self._queue.put_nowait(item)
                     return
@@ -227,7 +251,7 @@ class Scheduler:
             self._workers.discard(me)
             self._idle.discard(me)
 
-    async def _wait_until_dispatchable(self, me: asyncio.Task[None]) -> bool:
+    async def _wait_until_dispatchable(self, me: asyncio.Task[None], chunk: Chunk) -> bool:
         """Hold a taken chunk until dispatch is allowed; False means this worker should give it back and leave."""
         loop = asyncio.get_running_loop()
         while True:
@@ -243,6 +267,8 @@ class Scheduler:
             hold = self.breaker.dispatch_hold()  # the endpoint is down: one probe at a time, with backoff
             if hold > 0:
                 await asyncio.sleep(min(hold, 1.0))
+                continue
+            if self.budget is not None and not self.budget.check(chunk, self.in_flight):  # paused at the cap
                 continue
             return True
 
@@ -312,6 +338,8 @@ class Scheduler:
             self._check_finished()
         finally:
             self.in_flight -= 1
+            if self.budget is not None and self.in_flight == 0:
+                self.budget.drained()
 
     def _spare_try(self, chunk: Chunk, exc: RetryableError) -> bool:
         """Give a chunk's last try back after a request nothing answered, within a budget of its own."""

@@ -18,6 +18,7 @@ from tui_tts.engines.registry import build_engine, load_settings
 from tui_tts.errors import UserError
 from tui_tts.events import EventBus
 from tui_tts.models import Document
+from tui_tts.run.budget import attach_budget
 from tui_tts.run.cost import CostEstimate, estimate_cost
 from tui_tts.run.language import check_voice, voice_named, with_voice
 from tui_tts.run.progress import RunStats
@@ -65,7 +66,7 @@ class Session:
 
     def remaining_cost(self) -> CostEstimate:
         """What the chunks still to do should cost (zero for free engines)."""
-        return estimate_cost(self.settings, sum(len(chunk.text) for chunk in self.plan.todo))
+        return estimate_cost(self.settings, sum(len(chunk.text) for chunk in self.plan.todo), self.stats.spend)
 
     async def set_aside(self) -> None:
         """The run will not execute now (nothing to do, or its cost was declined): not 'active', as it was before."""
@@ -162,6 +163,9 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
                               nothing_to_do, voice.notices)  # fmt: skip
             if nothing_to_do:
                 await session.set_aside()
+            elif target.settings.run.budget is not None:  # the spend cap, counting what earlier sessions paid
+                attach_budget(controller.scheduler, bus, target.settings.run.budget, stats.spend,
+                              session.remaining_cost().per_character)  # fmt: skip
             yield session
     finally:
         if controller is not None:

@@ -17,6 +17,7 @@ from tui_tts.events import (
     ChunkSucceeded,
     DispatchPaused,
     DispatchResumed,
+    EndpointObserved,
     Event,
     LimitChanged,
     LogEmitted,
@@ -88,7 +89,7 @@ class StitchPrinter:
             case (
                 StitchFinished() | ChunkStarted() | ChunkJobSubmitted() | ChunkSucceeded() | ChunkRetryScheduled()
                 | ChunkFailed() | ChunkCancelled() | ChunksRequeued() | LimitChanged() | DispatchPaused()
-                | DispatchResumed() | RunAbortRequested() | PlayableUpdated()
+                | DispatchResumed() | RunAbortRequested() | PlayableUpdated() | EndpointObserved()
             ):  # fmt: skip
                 return  # the `stitch` command runs no chunks; it reports where the output went when done
             case _ as unreachable:

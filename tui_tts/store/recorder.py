@@ -14,6 +14,7 @@ from tui_tts.events import (
     ChunkSucceeded,
     DispatchPaused,
     DispatchResumed,
+    EndpointObserved,
     Event,
     LimitChanged,
     LogEmitted,
@@ -86,5 +87,7 @@ class EventRecorder:
                 pass  # info lines, pauses and the join are not kept: the run's row and the output say enough
             case PlayableUpdated():
                 pass  # the partial book is a file beside the output, gone once the book is written
+            case EndpointObserved():
+                pass  # a /health reading every 10 s: what it means is logged (LogEmitted) when it matters
             case _ as unreachable:
                 assert_never(unreachable)

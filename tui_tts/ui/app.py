@@ -57,6 +57,7 @@ class DashboardApp(App[int]):
         Binding("minus", "fewer", "-1", id="fewer", tooltip="one fewer chunk at once"),
         Binding("r", "retry_failed", "Retry", id="retry", tooltip="retry the chunks that failed for good"),
         Binding("s", "stitch", "Stitch", id="stitch", tooltip="stitch the output (when every chunk is done)"),
+        Binding("b", "raise_budget", "Budget", id="budget", show=False, tooltip="raise the spend cap by a quarter"),
         Binding("l", "focus_log", "Log", id="log", tooltip="focus the log (and make it bigger); again to go back"),
         Binding("ctrl+q", "quit", "Quit", id="ctrl-quit", show=False, priority=True, tooltip="the same as q"),
         Binding("ctrl+c", "help_quit", "Stop", id="interrupt", show=False,
@@ -71,6 +72,8 @@ class DashboardApp(App[int]):
         self.session = session
         self.controller = session.controller
         self.scheduler = session.controller.scheduler
+        if self.scheduler.budget is not None:
+            self.scheduler.budget.stops = False  # at the spend cap a person decides (b, space), the run waits
         self.autostart = autostart
         self.clock_text = clock_text  # fixed timestamps for snapshot tests
         self.exit_code = EXIT_OK
@@ -145,7 +148,7 @@ class DashboardApp(App[int]):
             self.show_failure(exc.message, exc.exit_code)
             return
         except StoreError as exc:
-            self.show_failure(f"the database failed: {exc}", EXIT_USAGE)
+            self.show_failure(str(exc), EXIT_USAGE)  # "cannot write the database …" says it
             return
         except Exception as exc:  # a bug must still end the run visibly, never leave a dashboard that looks live
             self.show_failure(f"unexpected {type(exc).__name__}: {exc}", EXIT_CHUNKS_FAILED)
@@ -172,7 +175,7 @@ class DashboardApp(App[int]):
         """A failed database write ends the scheduler's workers without ending the run: show it, stop the rest."""
         failure = self.controller.store_failure
         if failure is not None and not self.finished:
-            self.show_failure(f"the database failed: {failure}", EXIT_USAGE)
+            self.show_failure(str(failure), EXIT_USAGE)
 
     def show_failure(self, message: str, exit_code: int, logged: bool = False) -> None:
         """The run cannot go on: say why, in the log, a notice and the header; stop the clock; exit non-zero."""
@@ -275,6 +278,10 @@ class DashboardApp(App[int]):
         else:
             self.scheduler.pause()
         self.refresh_header()
+
+    def action_raise_budget(self) -> None:
+        if self.scheduler.budget is not None:
+            self.scheduler.budget.raise_budget(0.25)
 
     async def action_retry_failed(self) -> None:
         count = await self.controller.retry_failed()

@@ -16,6 +16,7 @@ COMMANDS = (
     ("Parallel / sequential", "switch between the parallel limit and one at a time", "toggle_parallel"),
     ("Concurrency +1", "one more chunk at once", "more"),
     ("Concurrency -1", "one fewer chunk at once", "fewer"),
+    ("Raise the budget", "a quarter more spend allowed; a run paused at the cap goes on", "raise_budget"),
     ("Retry failed chunks", "put every chunk that failed for good back in the queue", "retry_failed"),
     ("Stitch the output", "join every chunk into the output file (when all are done)", "stitch"),
     ("Chunk details", "the selected chunk's text, attempts, errors and timings", "details"),

@@ -15,6 +15,7 @@ from tui_tts.events import (
     ChunkSucceeded,
     DispatchPaused,
     DispatchResumed,
+    EndpointObserved,
     Event,
     LimitChanged,
     Line,
@@ -71,5 +72,7 @@ def event_view(event: Event, limit: ConcurrencyLimit, paused: bool) -> EventView
             return EventView()  # a remote job id: the details screen reads it from the store
         case PlayableUpdated():
             return EventView()  # the header says how much is playable, from RunStats
+        case EndpointObserved():
+            return EventView()  # the header shows the endpoint's workers and queue, from RunStats
         case _ as unreachable:
             assert_never(unreachable)

@@ -23,7 +23,8 @@ def mode_label(limit: ConcurrencyLimit, paused: bool) -> str:
         return "SEQUENTIAL"
     label = f"PARALLEL x{limit.user}"
     if limit.effective < limit.user:
-        label += f" (adaptive {limit.effective})"
+        capped = limit.endpoint_cap is not None and limit.effective == limit.endpoint_cap < limit.adaptive
+        label += f" ({'endpoint' if capped else 'adaptive'} {limit.effective})"
     return label
 
 
@@ -50,6 +51,8 @@ def header_content(title: str, engine: str, stats: RunStats, limit: ConcurrencyL
     if stats.retrying:
         second += ["  ", (f"{len(stats.retrying)} retrying", "bold $warning")]
     second += ["  ", (f"{stats.failed} failed", "bold $error") if stats.failed else "0 failed"]
+    if stats.cold_start_label:  # before the rates: it explains why they are low
+        second += ["  ", (stats.cold_start_label, "bold $warning")]
     per_minute = f"{stats.chunks_per_minute:.0f} chunks/min" if wide else f"{stats.chunks_per_minute:.0f}/min"
     second.append(f"  ETA {format_duration(stats.eta_seconds)}  {per_minute}")
     if stats.spend:
@@ -57,6 +60,8 @@ def header_content(title: str, engine: str, stats: RunStats, limit: ConcurrencyL
     second.append(f"  {stats.audio_per_second:.1f} s audio/s  elapsed {format_duration(stats.elapsed)}")
     if stats.playable:
         second += ["  ", (stats.playable, "$success")]
+    if stats.endpoint:
+        second += ["  ", (stats.endpoint, "dim")]
     return Content.assemble(*first, "\n", *second)
 
 
