@@ -132,10 +132,27 @@ async def test_concurrency_follows_what_the_workers_can_finish_within_the_deadli
 @pytest.mark.slow
 async def test_workers_turning_unhealthy_mid_run_are_explained(tmp_path: Path,
                                                                capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
-    config = EmulatorConfig(workers=3, latency=0.2, unhealthy_workers=2, sick_after=1.2, seconds_per_char=0.01)
+    # Long enough (about 15 jobs on the one worker left) that the watch, reading every 0.5 s, sees the change.
+    config = EmulatorConfig(workers=3, latency=0.2, unhealthy_workers=2, sick_after=0.8, seconds_per_char=0.01)
     async with running_emulator(config) as (url, _):
-        request = _request(tmp_path, url, chars=1500)
+        request = _request(tmp_path, url, chars=3000)
         request.overrides["runpod"]["health_interval"] = 0.5  # type: ignore[index]
         assert await run_headless(request) == 0  # the one worker left finishes the book
     err = capsys.readouterr().err
     assert "warning: 2 more worker(s) unhealthy (2 now, 1 usable)" in err and "worker logs" in err
+
+
+async def test_an_endpoint_reported_unusable_is_only_warned_about_when_the_user_says_so() -> None:
+    from tui_tts.run.endpoint_watch import preflight
+
+    zeros = EndpointHealth.parse({"workers": {"idle": 0, "running": 0}, "jobs": {"inQueue": 0}})
+
+    async def read() -> EndpointHealth | None:
+        return zeros
+
+    said: list[str] = []
+    with pytest.raises(UserError) as refused:
+        await preflight(read, "endpoint", 1.0, said.append)
+    assert "runpod.refuse_unusable = false" in refused.value.message and not said
+    await preflight(read, "endpoint", 1.0, said.append, refuse=False)  # goes on
+    assert len(said) == 1 and "dormant" in said[0] and "going on" in said[0]

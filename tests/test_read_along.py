@@ -19,7 +19,7 @@ from tui_tts.audio.ffmpeg import Ffmpeg, find_ffmpeg
 from tui_tts.errors import InputError
 from tui_tts.run.runner import check_output_path
 from tui_tts.text.captions import Cue, chunk_cues, render, split_by_length
-from tui_tts.text.epub import _blocks
+from tui_tts.text.html_text import markup_text
 from tui_tts.text.xhtml_spans import blocks, insert_spans, parse, segments
 
 RATE = 22050
@@ -137,7 +137,7 @@ def test_spans_go_in_by_source_offset_and_change_nothing_else() -> None:
               "<!-- note --><div><p>Four <b>five</b>.</p></div></body></html>")  # fmt: skip
     found = blocks(parse(source))
     assert [block.text for block in found] == ["Café one. Two three!", "Four five ."]  # as the EPUB reader reads it
-    assert [block.text for block in found] == [text for text, _ids in _blocks(source.encode("utf-8"))]
+    assert [block.text for block in found] == [text for text, _ids in markup_text(source.encode("utf-8")).blocks]
     first = found[0]
     # "one. Two" would cut through <i>; "Café one." and "Two three!" each become well-nested spans
     spans = []

@@ -18,13 +18,32 @@ class Section:
 
 
 @dataclass(frozen=True, slots=True)
+class TextCoverage:
+    """How much of a book's own text is read, in characters not counting whitespace, and what is left out and why.
+
+    `left_out` names each reason (front matter, notes, navigation, ...) with its size; `pictures` counts the
+    documents that are images without text. Whatever is neither read nor explained is `unexplained`.
+    """
+
+    total: int
+    read: int
+    left_out: tuple[tuple[str, int], ...] = ()
+    pictures: int = 0
+
+    @property
+    def unexplained(self) -> int:
+        return max(0, self.total - self.read - sum(size for _, size in self.left_out))
+
+
+@dataclass(frozen=True, slots=True)
 class Document:
-    """An ordered list of sections, as loaded from a txt, Markdown or EPUB file."""
+    """An ordered list of sections, as loaded from a txt, Markdown, EPUB or PDF file."""
 
     title: str
     sections: tuple[Section, ...]
     author: str = ""
     cover: bytes | None = field(default=None, repr=False)
+    coverage: TextCoverage | None = field(default=None, repr=False)
 
     @property
     def char_count(self) -> int:

@@ -1,4 +1,5 @@
-"""`tui-tts run BOOK --list-chapters`: the chapters, their size and the audio they should make, before paying."""
+"""`tui-tts run BOOK --list-chapters`: the chapters, their size, the audio they should make and how much of the
+book's text is read, before paying."""
 
 from __future__ import annotations
 
@@ -11,19 +12,24 @@ from tui_tts.errors import EXIT_OK
 from tui_tts.run.cost import CHARACTERS_PER_SECOND, estimate_cost
 from tui_tts.run.progress import format_duration
 from tui_tts.text.chunking import chunk_document
+from tui_tts.text.coverage import coverage_notes
 from tui_tts.text.loading import load_document, read_input_bytes, select_chapters
 
 
 def list_chapters(args: argparse.Namespace) -> int:
     settings = load_settings(args.config, run_overrides(args))
     path = Path(args.input)
-    document = load_document(path, read_input_bytes(path), bool(args.include_front_matter))
+    document = load_document(path, read_input_bytes(path), bool(args.include_front_matter),
+                             detect_chapters=not args.no_chapters)  # fmt: skip
+    notes = coverage_notes(document.coverage, bool(args.strict_text), path.name)  # --strict-text: refused here
     numbered = list(enumerate(document.sections, 1))
     if args.chapters:
         chosen = set(select_chapters(document, args.chapters).sections)
         numbered = [(number, section) for number, section in numbered if section in chosen]
     byline = f" by {document.author}" if document.author else ""
     print(f"{document.title}{byline}: {len(document.sections)} chapters")
+    for level, message in notes:
+        print(f"warning: {message}" if level == "warning" else message)
     total_chars = 0
     for number, section in numbered:
         characters = len(section.text)

@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands.required = True
 
     run = commands.add_parser("run", help="turn a text file into one audio file (resumes an unfinished run)")
-    run.add_argument("input", help="a .txt, .md or .epub file")
+    run.add_argument("input", help="a .txt, .md, .epub or .pdf file")
     run.add_argument("-o", "--output", help="output file; its extension picks the format: "
                      f"{known_extensions()} (default: next to the input)")  # fmt: skip
     add_common(run)
@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--chapters", metavar="SPEC", help="only these chapters, e.g. 3-7 or 1,4,9-10")
     run.add_argument("--include-front-matter", action="store_true",
                      help="EPUB: also read the front matter, contents page and notes (skipped by default)")  # fmt: skip
+    run.add_argument("--no-chapters", action="store_true", help="plain text and PDF: no chapter detection")
+    run.add_argument("--strict-text", action="store_true",
+                     help="refuse a book that loses more than 2%% of its text for no known reason")  # fmt: skip
     add_assembly(run)
     run.set_defaults(handler=_run_command)
 
@@ -246,6 +249,7 @@ def _run_command(args: argparse.Namespace) -> int:
         input=Path(args.input), output=Path(args.output) if args.output else None, config=args.config,
         data_dir=args.data_dir, overrides=run_overrides(args), chapters=args.chapters or "",
         front_matter=args.include_front_matter, book=book_flags(args), fresh=args.fresh, yes=args.yes,
+        detect_chapters=not args.no_chapters, strict_text=args.strict_text,
         voice=args.voice,
     )  # fmt: skip
     return _drive(request, args.headless)

@@ -72,6 +72,7 @@ class Engine(ABC):
     execution_seconds: float | None = None  # a job's running mean execution time at the backend, once known
     job_deadline: float | None = None  # seconds a remote job may take before it is given up and sent again
     health_interval = 10.0  # seconds between two readings of health() while a run goes on
+    refuses_unusable = True  # the preflight refuses an endpoint whose health() shows no usable worker
 
     @abstractmethod
     def describe(self) -> str:

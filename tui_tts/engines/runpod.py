@@ -71,6 +71,7 @@ class RunpodEngine(Engine):
         self.settings = settings
         self.job_deadline = settings.job_deadline
         self.health_interval = settings.health_interval
+        self.refuses_unusable = settings.refuse_unusable
         self.base_url = settings.endpoint_url.rstrip("/") or f"{CLOUD_BASE}/{settings.endpoint_id}"
         key = api_key_from(settings.api_key_env, self.base_url, "RunPod")
         headers = {"Content-Type": "application/json", "Accept": "application/json"}

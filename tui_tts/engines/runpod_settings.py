@@ -28,6 +28,8 @@ class RunpodSettings(EngineSettings):
     job_deadline: Annotated[float, Field(gt=0), SAME_AUDIO] = 600.0
     request_timeout: Annotated[float, Field(gt=0), SAME_AUDIO] = 120.0
     health_interval: Annotated[float, Field(ge=0.5, le=3600), SAME_AUDIO] = 10.0
+    # false: an endpoint whose /health shows no usable worker is warned about, not refused, before a run
+    refuse_unusable: Annotated[bool, SAME_AUDIO] = True
     endpoints: Annotated[list[dict[str, Any]], SAME_AUDIO] = Field(default_factory=list)  # a pool (engines/pool.py)
     voices: Annotated[list[str], SAME_AUDIO] = Field(default_factory=list)  # for `tui-tts voices` (none are listed)
 

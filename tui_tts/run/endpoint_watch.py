@@ -22,7 +22,9 @@ HEALTH_INTERVAL = 10.0
 STUCK_PATIENCE = 120.0  # jobs queued with no usable worker this long: the run stops (nothing ran, nothing paid)
 
 
-async def preflight(read: ReadHealth, where: str, patience: float, say: Callable[[str], None]) -> None:
+async def preflight(
+    read: ReadHealth, where: str, patience: float, say: Callable[[str], None], refuse: bool = True
+) -> None:
     """Refuse, in one line, an endpoint that cannot run jobs; wait a little (not the run's outage patience) for one
     that does not answer. Returns when jobs can be submitted (or the server has no /health to ask)."""
     patience = min(patience, PREFLIGHT_PATIENCE)
@@ -48,8 +50,12 @@ async def preflight(read: ReadHealth, where: str, patience: float, say: Callable
                 say(f"endpoint unreachable since {since}, retrying in 1 s (giving up after {patience:.0f} s)")
             await asyncio.sleep(min(1.0, max(0.0, patience - waited)))
     problem = health.problem() if health is not None else None
-    if problem:
-        raise UserError(f"{where}: {problem}; nothing was submitted")
+    if problem and not refuse:  # the user knows better (runpod.refuse_unusable = false): say it, go on
+        say(f"{where}: {problem}; going on (runpod.refuse_unusable = false)")
+    elif problem:
+        raise UserError(
+            f"{where}: {problem}; nothing was submitted (runpod.refuse_unusable = false goes on regardless)"
+        )
 
 
 class EndpointWatch:
@@ -155,4 +161,5 @@ def attach_endpoint_watch(engine: Engine, scheduler: Scheduler, bus: EventBus) -
 
 async def check_endpoint(engine: Engine, patience: float, bus: EventBus) -> None:
     """The preflight of a run: engines without health pass."""
-    await preflight(engine.health, engine.describe(), patience, lambda line: bus.emit(LogEmitted("warning", line)))
+    say = lambda line: bus.emit(LogEmitted("warning", line))  # noqa: E731
+    await preflight(engine.health, engine.describe(), patience, say, refuse=engine.refuses_unusable)

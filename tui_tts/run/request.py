@@ -28,7 +28,7 @@ class RunRequest:
 
     `overrides` is a partial config merged over the config file (flags such as --engine or --concurrency).
     With `resume` set, the run named by it (an id, a unique prefix or 'last') is continued with the settings stored
-    for it: `input`, `chapters` and `front_matter` are then taken from the run, never from here.
+    for it: `input`, `chapters`, `front_matter` and `detect_chapters` are then taken from the run, never from here.
     """
 
     input: Path | None = None
@@ -43,6 +43,8 @@ class RunRequest:
     yes: bool = False  # a paid run may start without asking
     resume: str | None = None
     only_failed: bool = False  # redo only the chunks that had failed for good
+    detect_chapters: bool = True  # plain text: chapter headings become chapters (--no-chapters turns it off)
+    strict_text: bool = False  # an unexplained loss of the book's text is an error, not a warning
     voice: str | None = None  # --voice: the voice of whichever engine the run uses
     redo: int | None = None  # `redo RUN CHUNK`: make this chunk (0-based) of the resumed run again ...
     redo_text: str | None = None  # ... reading this text instead (an edit kept for later runs of the input)

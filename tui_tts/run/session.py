@@ -34,6 +34,7 @@ from tui_tts.run.runner import (
     settings_changes,
 )
 from tui_tts.store import RunRecord, Store
+from tui_tts.text.coverage import coverage_notes
 from tui_tts.text.lexicon import Lexicon, configured_lexicon
 from tui_tts.text.loading import load_document, read_input_bytes, select_chapters
 
@@ -51,6 +52,7 @@ class Session:
     bus: EventBus
     request: RunRequest = field(default_factory=RunRequest)  # what was asked (for policy: --yes, retry-only)
     nothing_to_do: str | None = None  # why there is no work (a retry of a run without failed chunks)
+    text_notes: list[tuple[str, str]] = field(default_factory=list)  # (level, line): how much of the book is read
     notices: tuple[tuple[str, str], ...] = ()  # (level, message) to show before anything is synthesised
 
     def opening_notes(self) -> list[tuple[str, str]]:
@@ -94,11 +96,17 @@ class _Target:
     front_matter: bool
     output: Path
     run: RunRecord | None = None  # the run to continue, by id
+    no_chapters: bool = False  # plain text: no chapter detection
     lexicon: Lexicon = field(default_factory=Lexicon)
 
     @property
     def variant(self) -> dict[str, object]:
-        return {"chapters": self.chapters, "front_matter": self.front_matter, "lexicon": self.lexicon.identity}
+        return {
+            "chapters": self.chapters,
+            "front_matter": self.front_matter,
+            "no_chapters": self.no_chapters,
+            "lexicon": self.lexicon.identity,
+        }
 
 
 @asynccontextmanager
@@ -118,7 +126,9 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
                     raise UserError(f"no runs yet in {data_dir}")
                 store = await stack.enter_async_context(Store(database))
                 target = await _stored_target(request, store)
-            document = load_document(target.input_path, target.input_bytes, target.front_matter)
+            document = load_document(target.input_path, target.input_bytes, target.front_matter,
+                                     detect_chapters=not target.no_chapters)  # fmt: skip
+            notes = coverage_notes(document.coverage, request.strict_text, target.input_path.name)
             document = apply_book_flags(document, request.book)
             if target.chapters:
                 document = select_chapters(document, target.chapters)
@@ -160,7 +170,7 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
             stats = RunStats(len(plan.chunks), plan.done)
             stats.spend = await store.chunks.spend(plan.run.id)  # what earlier sessions of this run paid
             session = Session(target.settings, target.input_path, document, controller, plan, stats, bus, request,
-                              nothing_to_do, voice.notices)  # fmt: skip
+                              nothing_to_do, notes, voice.notices)  # fmt: skip
             if nothing_to_do:
                 await session.set_aside()
             elif target.settings.run.budget is not None:  # the spend cap, counting what earlier sessions paid
@@ -179,7 +189,8 @@ def _new_target(request: RunRequest, settings: Settings) -> _Target:
     if request.voice is not None:
         settings = with_voice(settings, request.voice)
     return _Target(settings, request.input, read_input_bytes(request.input), request.chapters,
-                   request.front_matter, output, lexicon=_lexicon(settings, request))  # fmt: skip
+                   request.front_matter, output, no_chapters=not request.detect_chapters,
+                   lexicon=_lexicon(settings, request))  # fmt: skip
 
 
 def _lexicon(settings: Settings, request: RunRequest) -> Lexicon:
@@ -209,7 +220,7 @@ async def _stored_target(request: RunRequest, store: Store) -> _Target:
         settings = with_voice(settings, stored_voice)  # a voice picked for the text's script, picked again
     target = _Target(settings, input_path, input_bytes, str(stored.get("chapters") or ""),
                      bool(stored.get("front_matter")), request.output or Path(run.output_path), run,
-                     _lexicon(settings, request))  # fmt: skip
+                     bool(stored.get("no_chapters")), _lexicon(settings, request))  # fmt: skip
     variant = {key: value for key, value in target.variant.items() if value}
     input_hash, run_key = run_identity(input_bytes, settings, variant)
     if input_hash != run.input_hash:

@@ -15,17 +15,13 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from tui_tts.errors import InputError
-from tui_tts.models import Document, Section
+from tui_tts.models import Document, Section, TextCoverage
+from tui_tts.text.html_text import MarkupText, markup_text, visible_chars
 
-BLOCKS = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "pre", "dd", "dt", "td", "th", "figcaption",
-          "div", "section", "article", "aside"}  # fmt: skip
-LEAF_BLOCKS = BLOCKS - {"div", "section", "article", "aside"}
-NOTE_TYPES = {"footnote", "footnotes", "endnote", "endnotes", "rearnote", "rearnotes", "noteref", "note"}
-NOTE_ROLES = {"doc-noteref", "doc-footnote", "doc-endnote", "doc-endnotes", "doc-backlink"}
 NOTES_TITLES = re.compile(r"^\s*((table of )?contents|(foot|end)?notes)\s*$", re.IGNORECASE)
 FRONT_MATTER_TITLES = re.compile(r"^\s*(cover|title ?page|half[- ]title|copyright( page)?|imprint|colophon)\s*$",
                                  re.IGNORECASE)  # fmt: skip
-NOTE_MARK = re.compile(r"^\s*[\[(]?\s*(\d{1,3}|[*†‡§]|[ivxlc]{1,5})\s*[\])]?\s*$", re.IGNORECASE)
+SVG_TYPE = "image/svg+xml"
 
 
 @dataclass(frozen=True)
@@ -36,7 +32,8 @@ class EpubOptions:
 
 @dataclass
 class Chapter:
-    """A chapter's paragraphs, and where each comes from: (file name in the book, number of its text block there)."""
+    """A chapter's paragraphs, and where each comes from: (file name in the book, number of its text block there,
+    as html_text.markup_text numbers them)."""
 
     title: str
     paragraphs: list[str] = field(default_factory=list)
@@ -47,19 +44,48 @@ class Chapter:
         self.sources.append(source)
 
 
+@dataclass
+class _Tally:
+    """What the book holds and where each part of it went."""
+
+    total: int = 0
+    navigation: int = 0
+    notes: int = 0
+    front_matter: int = 0
+    ruby: int = 0
+    pictures: int = 0
+
+    def add(self, document: MarkupText) -> None:
+        self.total += document.total
+        self.navigation += document.navigation
+        self.notes += document.notes
+        self.ruby += document.ruby
+        if document.total == 0:  # a picture, a drawing, a blank page
+            self.pictures += 1
+
+
 def load_epub(data: bytes, name: str, options: EpubOptions | None = None) -> Document:
-    """Parse EPUB bytes into a Document of chapters. Raises InputError for anything that is not a usable EPUB."""
-    book, chapters = read_chapters(data, name, options)
+    """Parse EPUB bytes into a Document of chapters. Raises InputError for anything that is not a usable EPUB.
+
+    Every document of the spine is read, in spine order; the navigation only names the chapters and says where
+    each starts (a TOC entry per file, per anchor, or one entry for many files)."""
+    book, chapters, tally = _read(data, name, options or EpubOptions())
     title = _metadata(book, "title") or PurePosixPath(name).stem
     sections = tuple(Section(chapter.title, "\n\n".join(chapter.paragraphs)) for chapter in chapters)
-    return Document(title, sections, author=_metadata(book, "creator"), cover=_cover(book))
+    read = sum(visible_chars(section.text) for section in sections)
+    coverage = TextCoverage(tally.total, read, _left_out(tally), tally.pictures)
+    return Document(title, sections, author=_metadata(book, "creator"), cover=_cover(book), coverage=coverage)
 
 
 def read_chapters(data: bytes, name: str, options: EpubOptions | None = None) -> tuple[Any, list[Chapter]]:
     """The book (ebooklib's) and the chapters that become a Document's sections, in order, with their sources."""
-    options = options or EpubOptions()
+    book, chapters, _tally = _read(data, name, options or EpubOptions())
+    return book, chapters
+
+
+def _read(data: bytes, name: str, options: EpubOptions) -> tuple[Any, list[Chapter], _Tally]:
     try:
-        from ebooklib import ITEM_DOCUMENT, epub
+        from ebooklib import epub
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -68,45 +94,86 @@ def read_chapters(data: bytes, name: str, options: EpubOptions | None = None) ->
         raise InputError(f"{name}: not a readable EPUB ({type(exc).__name__}: {exc})") from None
     except Exception as exc:  # ebooklib raises its own EpubException and assorted lxml errors for broken books
         raise InputError(f"{name}: not a readable EPUB ({type(exc).__name__})") from None
+    tally = _Tally()
+    documents = _spine_documents(book, tally)
     starts = _toc_starts(book)
     chapters: list[Chapter] = []
     front = Chapter("Front matter")
     current: Chapter | None = None
-    for idref, _linear in book.spine:
-        item = book.get_item_with_id(idref)
-        if item is None or item.get_type() != ITEM_DOCUMENT or isinstance(item, epub.EpubNav):
-            continue
-        file_name = item.get_name()
-        for number, (text, ids) in enumerate(_blocks(_markup(item))):
+    for file_name, document in documents:
+        for number, (text, ids) in enumerate(document.blocks):
             for key in [(file_name, None), *((file_name, i) for i in ids)]:
                 if key in starts and starts[key] is not None:
                     current = Chapter(starts[key] or "")
                     chapters.append(current)
                     starts[key] = None  # each entry starts one chapter, at its first block
             (current or front).add(text, (file_name, number))
-        if not starts and current is None:  # no navigation at all: one chapter per spine document
-            current = None
-    if not chapters:
-        chapters = _chapters_by_file(book, ITEM_DOCUMENT, epub)
+    if not chapters:  # no usable navigation: one chapter per spine document
+        front = Chapter("Front matter")
+        for file_name, document in documents:
+            if document.blocks:
+                chapter = Chapter(document.blocks[0][0][:80])
+                for number, (text, _ids) in enumerate(document.blocks):
+                    chapter.add(text, (file_name, number))
+                chapters.append(chapter)
     kept = []
     if options.include_front_matter and front.paragraphs:
         kept.append(front)
+    else:
+        tally.front_matter += _size(front)
     for chapter in chapters:
         if not options.include_notes and NOTES_TITLES.match(chapter.title):
+            if "content" in chapter.title.lower():
+                tally.navigation += _size(chapter)
+            else:
+                tally.notes += _size(chapter)
             continue
         if not options.include_front_matter and FRONT_MATTER_TITLES.match(chapter.title):
+            tally.front_matter += _size(chapter)
             continue
         if chapter.paragraphs:
             chapter.title = chapter.title or chapter.paragraphs[0][:60]
             kept.append(chapter)
     if not kept:
-        raise InputError(f"{name}: the EPUB has no speakable text")
-    return book, kept
+        pictures = f" (its {tally.pictures} pages are pictures or drawings without text)" if tally.pictures else ""
+        raise InputError(f"{name}: the EPUB has no speakable text{pictures}")
+    return book, kept, tally
+
+
+def _size(chapter: Chapter) -> int:
+    return sum(visible_chars(text) for text in chapter.paragraphs)
+
+
+def _left_out(tally: _Tally) -> tuple[tuple[str, int], ...]:
+    parts = [("front matter", tally.front_matter), ("notes", tally.notes), ("navigation", tally.navigation),
+             ("ruby readings", tally.ruby)]  # fmt: skip
+    return tuple((reason, size) for reason, size in parts if size)
+
+
+def _spine_documents(book: Any, tally: _Tally) -> list[tuple[str, MarkupText]]:
+    """Every document of the spine in reading order: XHTML, and SVG pages (their <text> is read)."""
+    from ebooklib import ITEM_DOCUMENT, epub
+
+    documents = []
+    for idref, _linear in book.spine:
+        item = book.get_item_with_id(idref)
+        if item is None:
+            continue
+        is_svg = str(getattr(item, "media_type", "")) == SVG_TYPE
+        if item.get_type() != ITEM_DOCUMENT and not is_svg:
+            tally.pictures += 1 if str(getattr(item, "media_type", "")).startswith("image/") else 0
+            continue
+        document = markup_text(_markup(item))
+        if isinstance(item, epub.EpubNav):
+            document.navigation, document.notes, document.blocks = document.total, 0, []
+        tally.add(document)
+        documents.append((item.get_name(), document))
+    return documents
 
 
 def _metadata(book: Any, key: str) -> str:
     values = book.get_metadata("DC", key)
-    return str(values[0][0]).strip() if values else ""
+    return str(values[0][0] or "").strip() if values else ""  # an empty <dc:creator/> is None, not "None"
 
 
 def _toc_starts(book: Any) -> dict[tuple[str, str | None], str | None]:
@@ -141,68 +208,6 @@ def _markup(item: Any) -> bytes:
     if isinstance(raw, str):
         return raw.encode("utf-8")
     return bytes(raw) if raw else bytes(item.get_content())
-
-
-def _blocks(content: bytes) -> list[tuple[str, set[str]]]:
-    """Leaf text blocks in document order, each with the ids of the elements it is the first block of."""
-    from bs4 import BeautifulSoup, Tag
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        soup = BeautifulSoup(content, "html.parser")
-    for tag in soup.find_all(["script", "style", "nav", "head"]):
-        tag.decompose()
-    for tag in soup.find_all(True):
-        if isinstance(tag, Tag) and not getattr(tag, "decomposed", False) and _is_note(tag):
-            tag.decompose()
-    body = soup.body or soup
-    blocks: list[tuple[str, set[str]]] = []
-    pending: set[str] = set()
-
-    def visit(node: Any) -> None:
-        if not isinstance(node, Tag):
-            return
-        if node.get("id"):
-            pending.add(str(node["id"]))
-        is_leaf = node.name in LEAF_BLOCKS or (node.name in BLOCKS and not node.find(list(BLOCKS)))
-        if is_leaf:
-            text = " ".join(node.get_text(" ").split())
-            inner = {str(t["id"]) for t in node.find_all(id=True)}
-            if text:
-                blocks.append((text, pending | inner))
-                pending.clear()
-            else:
-                pending.update(inner)
-            return
-        for child in node.children:
-            visit(child)
-
-    visit(body)
-    return blocks
-
-
-def _is_note(tag: Any) -> bool:
-    types = set(str(tag.get("epub:type", "")).split())
-    roles = set(str(tag.get("role", "")).split())
-    if types & NOTE_TYPES or roles & NOTE_ROLES:
-        return True
-    if tag.name == "sup" and NOTE_MARK.match(tag.get_text()):
-        return True  # a superscript number or mark: a note reference, never worth reading aloud
-    # [1], (2), * linking to a note
-    return bool(tag.name == "a" and "#" in str(tag.get("href", "")) and NOTE_MARK.match(tag.get_text()))
-
-
-def _chapters_by_file(book: Any, document_type: int, epub: Any) -> list[Chapter]:
-    chapters = []
-    for idref, _ in book.spine:
-        item = book.get_item_with_id(idref)
-        if item is None or item.get_type() != document_type or isinstance(item, epub.EpubNav):
-            continue
-        paragraphs = [text for text, _ in _blocks(_markup(item))]
-        if paragraphs:
-            sources = [(item.get_name(), number) for number in range(len(paragraphs))]
-            chapters.append(Chapter(paragraphs[0][:80], paragraphs, sources))
-    return chapters
 
 
 def _cover(book: Any) -> bytes | None:

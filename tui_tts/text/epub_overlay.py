@@ -148,6 +148,8 @@ def _place_chapter(
             if block_number >= len(found) or found[block_number].text != paragraph:
                 continue  # the reader and this parser disagree about this block: leave it as it is
             block = found[block_number]
+            if block.in_svg:
+                continue  # SVG text is read aloud, but a span is no SVG element: no overlay there
             source_start, source_end = block.source_range(low - starts[number], high - starts[number])
             for seg_start, seg_end in segments(block.node, source_start, source_end):
                 pieces.append((file, seg_start, seg_end))

@@ -1,8 +1,10 @@
 """Spans added to XHTML by source offset: every byte of the original stays as it was, only `<span id>` tags go in.
 
 The document is read into a small tree that remembers where each tag and each piece of text sits in the source; its
-text blocks are found by the same rules as the EPUB reader (text/epub.py), so a chunk's offsets in a chapter's text
-lead back to places in the source, and a chunk becomes one or more well-nested spans there.
+text blocks are found by the reader's rules (text/html_text.py: the same element sets, the same note test, and the
+same walk, step for step, over this tree instead of BeautifulSoup's), so the n-th block here is the n-th block the
+reader read, a chunk's offsets in a chapter's text lead back to places in the source, and a chunk becomes one or more
+well-nested spans there. Blocks inside SVG get no spans (a span is no SVG element).
 """
 
 from __future__ import annotations
@@ -12,10 +14,15 @@ import typing
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
-from tui_tts.text.epub import BLOCKS, LEAF_BLOCKS, _is_note
+from tui_tts.text.html_text import BLOCKS, LEAF_BLOCKS, NAV, SVG_TEXT, UNSEEN, is_note
 
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
-SKIPPED = {"script", "style", "nav", "head"}
+# Closed as soon as opened, as BeautifulSoup (the reader's parser) closes them
+VOID = {"area", "base", "basefont", "bgsound", "br", "col", "command", "embed", "frame", "hr", "image", "img",
+        "input", "isindex", "keygen", "link", "menuitem", "meta", "nextid", "param", "source", "spacer", "track",
+        "wbr"}  # fmt: skip
+_UNSEEN = set(UNSEEN)
+RUBY_TEXT = {"rt", "rp"}  # their strings are BeautifulSoup's RubyTextString and get_text leaves them out
+_STARTS_BLOCK = {*BLOCKS, SVG_TEXT}
 # Elements a span may hold as they are (HTML phrasing content); any other is entered, never wrapped.
 PHRASING = {"a", "abbr", "b", "bdi", "bdo", "br", "cite", "code", "data", "del", "dfn", "em", "i", "img", "ins", "kbd",
             "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var", "wbr"}  # fmt: skip
@@ -36,28 +43,38 @@ class Node:
     text: str = ""  # a text node's decoded text
     offsets: list[int] = field(default_factory=list)  # where each decoded character starts in the source
     ends: list[int] = field(default_factory=list)  # and where it ends (a character reference: the whole of it)
-    removed: bool = False  # skipped by the reader (script, style, notes): its text is never read
+    removed: bool = False  # set aside by the reader (unseen, navigation, notes): never read, never entered
+    cdata: bool = False  # a CDATA section's text
+    holds_block: bool = False  # an element with a text block somewhere inside
 
     def get(self, key: str, default: str = "") -> str:
         return self.attrs.get(key, default)
 
-    def strings(self) -> list[Node]:
-        """Text nodes inside, in order, that the reader reads."""
+    def strings(self, breaks: bool = True) -> list[Node]:
+        """Text nodes inside, in order, that the reader reads; with `breaks`, a space for each <br> (the reader
+        turns them into spaces before reading)."""
         found: list[Node] = []
-        for child in self.children:
-            if child.removed:
+        stack = [iter(self.children)]
+        while stack:
+            child = next(stack[-1], None)
+            if child is None:
+                stack.pop()
+            elif child.removed or child.name == "#other" or child.name in RUBY_TEXT:
                 continue
-            if child.name == "#text":
+            elif child.name == "#text":
                 found.append(child)
-            elif child.name != "#other":
-                found.extend(child.strings())
+            elif child.name == "br":
+                found.extend([_space(child)] if breaks else [])
+            else:
+                stack.append(iter(child.children))
         return found
 
     def get_text(self, separator: str = "") -> str:
-        return separator.join(node.text for node in self.strings())
+        return separator.join(node.text for node in self.strings(breaks=False))
 
-    def find_block(self) -> bool:
-        return any(not c.removed and (c.name in BLOCKS or c.find_block()) for c in self.children if c.name[0] != "#")
+
+def _space(node: Node) -> Node:
+    return Node("#text", node.start, node.end, parent=node.parent, text=" ", offsets=[node.start], ends=[node.end])
 
 
 class _Scanner(HTMLParser):
@@ -140,7 +157,7 @@ def parse(source: str) -> Node:
             assert isinstance(payload, str)
             first = at + len("<![CDATA[")
             node = Node("#text", at, end, parent=parent, text=payload, offsets=list(range(first, first + len(payload))),
-                        ends=list(range(first + 1, first + len(payload) + 1)))  # fmt: skip
+                        ends=list(range(first + 1, first + len(payload) + 1)), cdata=True)  # fmt: skip
             parent.children.append(node)
         elif kind in ("start", "empty"):
             tag, attrs = typing.cast(tuple[str, dict[str, str]], payload)
@@ -161,20 +178,15 @@ def parse(source: str) -> Node:
     return root
 
 
-def _walk(node: Node) -> list[Node]:
-    found = [node]
-    for child in node.children:
-        found.extend(_walk(child))
-    return found
-
-
 @dataclass(frozen=True)
 class Block:
-    """A text block as the reader sees it: its folded text, and for each character the text node and index."""
+    """A text block as the reader sees it: the element whose children hold it, its folded text, and for each
+    character the text node and index."""
 
     node: Node
     text: str
     places: list[tuple[Node, int]]
+    in_svg: bool = False  # inside an <svg>: read aloud, but no span can go there
 
     def source_range(self, first: int, stop: int) -> tuple[int, int]:
         """Source offsets from before character `first` to after character `stop - 1` of the block's text."""
@@ -184,37 +196,99 @@ class Block:
 
 
 def blocks(root: Node) -> list[Block]:
-    """The leaf text blocks, in order, by the reader's rules (text/epub.py: `_blocks`)."""
-    for node in _walk(root):
-        if node.name in SKIPPED or (node.name[0] != "#" and _is_note(node)):
+    """The text blocks, in order and numbered as html_text.markup_text numbers them."""
+    return _Walker().walk(_mark(root))
+
+
+def _mark(root: Node) -> Node:
+    """html_text._sorted_tags on this tree: set aside what the reader removes, mark the elements that hold a block;
+    the element the reader starts from (the first <body>)."""
+    body: Node | None = None
+    found: list[Node] = []
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        node, inside = stack.pop()
+        if node.name[0] == "#" and node is not root:
+            continue
+        if node.name in _UNSEEN:
             node.removed = True
-            for inner in _walk(node):
-                inner.removed = True
-    body = next((n for n in _walk(root) if n.name == "body" and not n.removed), root)
-    found: list[Block] = []
-
-    def visit(node: Node) -> None:
-        if node.removed or node.name[0] == "#":
-            return
-        if node.name in LEAF_BLOCKS or (node.name in BLOCKS and not node.find_block()):
-            block = _folded(node)
-            if block.text:
-                found.append(block)
-            return
-        for child in node.children:
-            visit(child)
-
-    visit(body)
-    return found
+            continue
+        body = body or (node if node.name == "body" else None)
+        if (node.name == NAV and not inside) or (not inside and node is not root and is_note(node)):
+            node.removed = inside = True
+        if node.name in _STARTS_BLOCK and not inside:
+            found.append(node)
+        stack.extend((child, inside) for child in reversed(node.children))
+    for node in found:
+        parent = node.parent
+        while parent is not None and not parent.holds_block:
+            parent.holds_block = True
+            parent = parent.parent
+    return body or root
 
 
-def _folded(node: Node) -> Block:
-    """' '.join(text.split()) over the strings joined by spaces, remembering where each character came from."""
+class _Walker:
+    """html_text._Walker on this tree: leaf blocks read whole (strings joined by spaces), the text between blocks in
+    an element that holds blocks read as one run (strings joined as they are)."""
+
+    def __init__(self) -> None:
+        self.blocks: list[Block] = []
+        self.run: list[Node] = []
+        self.run_parent: Node | None = None
+
+    def walk(self, root: Node) -> list[Block]:
+        if _is_leaf(root):
+            self.emit(root, root.strings(), " ")
+            return self.blocks
+        stack = [(root, iter(root.children))]
+        while stack:
+            parent, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                stack.pop()
+                self.flush()
+            elif child.removed or child.name in ("#other", *RUBY_TEXT) or (child.name == "#text" and child.cdata):
+                continue  # the reader's run skips comments, declarations and CDATA straight in a container
+            elif child.name == "#text" or child.name == "br":
+                self.add(parent, [child] if child.name == "#text" else [_space(child)])
+            elif _is_leaf(child):
+                self.flush()
+                self.emit(child, child.strings(), " ")
+            elif child.holds_block:
+                self.flush()
+                stack.append((child, iter(child.children)))
+            else:
+                self.add(parent, child.strings())
+        return self.blocks
+
+    def add(self, parent: Node, strings: list[Node]) -> None:
+        self.run_parent = parent
+        self.run.extend(strings)
+
+    def flush(self) -> None:
+        if self.run_parent is not None:
+            self.emit(self.run_parent, self.run, "")
+        self.run, self.run_parent = [], None
+
+    def emit(self, node: Node, strings: list[Node], separator: str) -> None:
+        block = _folded(node, strings, separator)
+        if block.text:
+            self.blocks.append(block)
+
+
+def _is_leaf(node: Node) -> bool:
+    if node.name in LEAF_BLOCKS or node.name == SVG_TEXT:
+        return True
+    return node.name in BLOCKS and not node.holds_block
+
+
+def _folded(node: Node, strings: list[Node], separator: str) -> Block:
+    """' '.join(separator.join(strings).split()), remembering where each character came from."""
     places: list[tuple[Node, int]] = []
     chars: list[str] = []
     pending_space = False
-    for number, string in enumerate(node.strings()):
-        if number:
+    for number, string in enumerate(strings):
+        if number and separator:
             pending_space = True
         for index, char in enumerate(string.text):
             if char.isspace():
@@ -226,38 +300,43 @@ def _folded(node: Node) -> Block:
             pending_space = False
             chars.append(char)
             places.append((string, index))
-    return Block(node, "".join(chars), places)
+    in_svg, parent = node.name == "svg", node.parent
+    while parent is not None and not in_svg:
+        in_svg, parent = parent.name == "svg", parent.parent
+    return Block(node, "".join(chars), places, in_svg)
 
 
 def segments(node: Node, start: int, stop: int) -> list[tuple[int, int]]:
     """Source ranges that wrap [start, stop) of node's content in well-nested spans: runs of whole phrasing
-    siblings and pieces of text; partly covered or non-phrasing elements are entered."""
+    siblings and pieces of text; partly covered or non-phrasing elements are entered (CDATA only whole)."""
     found: list[tuple[int, int]] = []
-    run: list[int] = []
-
-    def close() -> None:
-        if run:
-            found.append((run[0], run[1]))
-            run.clear()
-
-    for child in node.children:
-        if child.end <= start or child.start >= stop:
-            close()
+    stack: list[tuple[typing.Iterator[Node], list[int]]] = [(iter(node.children), [])]
+    while stack:
+        children, run = stack[-1]
+        child = next(children, None)
+        if child is None or child.end <= start or child.start >= stop:
+            if run:
+                found.append((run[0], run[1]))
+                run.clear()
+            if child is None:
+                stack.pop()
             continue
-        if child.name == "#text":
+        whole = start <= child.start and child.end <= stop
+        if child.name == "#text" and not child.cdata:
             piece = (max(child.start, start), min(child.end, stop))
-        elif start <= child.start and child.end <= stop and (child.name in PHRASING or child.name[0] == "#"):
+        elif whole and (child.name in PHRASING or child.name[0] == "#"):
             piece = (child.start, child.end)
         else:
-            close()
-            if child.name not in OPAQUE and not child.removed:
-                found.extend(segments(child, start, stop))
+            if run:
+                found.append((run[0], run[1]))
+                run.clear()
+            if child.name[0] != "#" and child.name not in OPAQUE and not child.removed:
+                stack.append((iter(child.children), []))
             continue
         if run:
             run[1] = piece[1]
         else:
             run.extend(piece)
-    close()
     return found
 
 
