@@ -105,7 +105,8 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_sigterm_mid_run_saves_state_and_the_next_run_resumes(tmp_path: Path) -> None:
     book = tmp_path / "book.txt"
-    book.write_text(SAMPLE.read_text(encoding="utf-8") * 30, encoding="utf-8")
+    # No two chunks alike (identical chunks would be made once): every sentence has its own number.
+    book.write_text(" ".join(f"Sentence {n} of the long book goes on a little further." for n in range(1400)))
     data = tmp_path / "data"
     process = subprocess.Popen(
         [sys.executable, "-m", "tui_tts", "run", str(book), "--data-dir", str(data), "--sequential", "--max-chars",

@@ -58,7 +58,8 @@ def test_a_run_piped_into_head_finishes(tmp_path: Path) -> None:
 
 def test_signals_work_with_the_outputs_closed(tmp_path: Path) -> None:
     book = tmp_path / "book.txt"
-    book.write_text(SAMPLE.read_text(encoding="utf-8") * 10, encoding="utf-8")
+    # No two chunks alike (identical chunks would be made once): every sentence has its own number.
+    book.write_text(" ".join(f"Sentence {n} of the long book goes on a little further." for n in range(500)))
     data = tmp_path / "d"
     writer = _closed_pipe()
     process = _spawn("run", str(book), "--headless", "--sequential", "--max-chars", "120", "--format", "wav",

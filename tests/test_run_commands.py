@@ -68,7 +68,8 @@ def test_runs_show_stitch_rm(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_resume_and_retry_by_id(tmp_path: Path) -> None:
     book = tmp_path / "b.txt"
-    book.write_text(TEXT, encoding="utf-8")
+    text = " ".join(f"Sentence number {n} is here." for n in range(24))  # no two chunks alike: none reuses another
+    book.write_text(text, encoding="utf-8")
     data = tmp_path / "d"
     assert tui_tts("run", str(book), "--data-dir", str(data), "--max-chars", "100", "--format", "wav").returncode == 0
     run_id = json.loads(tui_tts("runs", "--data-dir", str(data), "--json").stdout)[0]["id"]
@@ -87,6 +88,6 @@ def test_resume_and_retry_by_id(tmp_path: Path) -> None:
     resumed = tui_tts("resume", "last", "--data-dir", str(data))
     assert resumed.returncode == 0, resumed.stderr
     assert second.exists()
-    book.write_text(TEXT + " Changed.", encoding="utf-8")
+    book.write_text(text + " Changed.", encoding="utf-8")
     changed = tui_tts("resume", run_id, "--data-dir", str(data))
     assert changed.returncode == 2 and "input file changed" in changed.stderr

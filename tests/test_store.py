@@ -137,7 +137,9 @@ async def test_a_version_1_database_is_migrated_in_place(tmp_path: Path) -> None
         run = await store.runs.get("old")
         assert run is not None and run.state == "done" and await store.runs.last_stats("old") == {}
     assert sqlite3.connect(path).execute("SELECT stats_json FROM runs").fetchall() == [(None,)]
-    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+    assert sqlite3.connect(path).execute("SELECT audio_key FROM chunks").fetchall() == []  # 3: audio keys, edits
+    assert sqlite3.connect(path).execute("SELECT COUNT(*) FROM text_edits").fetchone()[0] == 0
 
 
 async def test_a_chunks_details_and_the_runs_totals_come_back_as_records(tmp_path: Path) -> None:
@@ -156,6 +158,7 @@ async def test_a_chunks_details_and_the_runs_totals_come_back_as_records(tmp_pat
         assert details == ChunkDetails(
             index=0, section=0, state=ChunkState.DONE, attempts=2, text="chunk 0.", job_id=None, submissions=1,
             worker_id="w1", elapsed=0.5, delay_ms=120, execution_ms=900, cost=0.002, duration=2.0,
+            audio_path="/a/0.wav",
             events=(LoggedEvent(details.events[0].at, "retry", "HTTP 503 busy (retry in 1.5 s)"),),
         )  # fmt: skip
         assert await store.chunks.details("r1", 99) is None

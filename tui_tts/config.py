@@ -88,6 +88,12 @@ class SeamSettings(Section):
     threshold_db: Annotated[float, Field(ge=-90, le=-10)] = -50.0
 
 
+class LexiconSettings(Section):
+    """The pronunciation lexicon: a TOML or TSV file of word -> what the engine should read."""
+
+    path: str = ""  # relative to the config file's folder; empty: no lexicon
+
+
 class Settings(Section):
     """The whole validated config. The model that reads it adds one section per engine (see `settings_model`)."""
 
@@ -96,6 +102,7 @@ class Settings(Section):
     run: RunSettings = Field(default_factory=RunSettings)
     output: OutputSettings = Field(default_factory=OutputSettings)
     seams: SeamSettings = Field(default_factory=SeamSettings)
+    lexicon: LexiconSettings = Field(default_factory=LexiconSettings)
 
     def engine_section(self, name: str | None = None) -> EngineSettings:
         """The section of the engine named (by default: the engine in use). Settings hold the sections of the engine

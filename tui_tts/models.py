@@ -103,6 +103,8 @@ class ChunkDetails:
     cost: float | None = None
     duration: float | None = None  # seconds of audio
     events: tuple[LoggedEvent, ...] = ()  # oldest first
+    audio_path: str | None = None
+    edited: str | None = None  # the person's edit of the text, read instead of it
 
 
 @dataclass(frozen=True, slots=True)

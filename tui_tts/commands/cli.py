@@ -64,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
                      f"{known_extensions()} (default: next to the input)")  # fmt: skip
     add_common(run)
     run.add_argument("--engine", choices=engine_names(), help="which text-to-speech backend to use")
+    run.add_argument("--voice", metavar="NAME", help="the voice, for any engine ('tui-tts voices' lists them)")
+    run.add_argument("--lexicon", metavar="FILE", help="pronunciation lexicon, TOML or TSV (default: lexicon.path)")
     run.add_argument("--concurrency", type=_positive_int, metavar="N", help="how many chunks at once")
     run.add_argument("--sequential", action="store_true", help="one chunk at a time")
     run.add_argument("--max-chars", type=_positive_int, metavar="N", help="longest chunk, in characters")
@@ -82,6 +84,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="refuse a book that loses more than 2%% of its text for no known reason")  # fmt: skip
     add_assembly(run)
     run.set_defaults(handler=_run_command)
+
+    names = commands.add_parser("names", help="list likely proper nouns and odd words, to start a lexicon")
+    names.add_argument("input", help="a .txt, .md or .epub file")
+    names.add_argument("--min-count", type=_positive_int, default=1, metavar="N", help="only words seen N times")
+    names.add_argument("--tsv", action="store_true", help="print a lexicon file to edit instead of a table")
+    names.add_argument("--include-front-matter", action="store_true", help="EPUB: also read the front matter")
+    names.set_defaults(handler=_words("names_command"))
+    voices = commands.add_parser("voices", help="list the voices of an engine")
+    add_common(voices)
+    voices.add_argument("--engine", choices=["local", "runpod", "openai"], help="which engine (default: config)")
+    voices.set_defaults(handler=_words("voices_command"))
 
     doctor = commands.add_parser("doctor", help="check ffmpeg, the config, the engine, its key and endpoint")
     add_common(doctor)
@@ -123,11 +136,22 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--budget", type=_amount, metavar="AMOUNT", help="spend cap for the run (see run --help)")
         command.add_argument("--headless", action="store_true", help="plain progress output, no dashboard")
         command.set_defaults(handler=_resume_command, only_failed=name == "retry")
+    redo = commands.add_parser("redo", help="make one chunk of a run again (a new take, or with --text, an edit)")
+    redo.add_argument("run", help="run id, a unique prefix of it, or 'last'")
+    redo.add_argument("chunk", type=_positive_int, help="the chunk's number (as 'show' and the dashboard count)")
+    redo.add_argument("--text", help="read this instead of the chunk's text (kept for later runs of this input)")
+    redo.add_argument("-o", "--output", help="output file (default: the run's)")
+    add_common(redo)
+    redo.add_argument("--yes", action="store_true", help="start a paid run without asking")
+    redo.add_argument("--headless", action="store_true", help="plain progress output, no dashboard")
+    redo.set_defaults(handler=_redo_command)
     stitch = commands.add_parser("stitch", help="join a finished run's chunks into a file (again)")
     stitch.add_argument("run", help="run id, a unique prefix of it, or 'last'")
     stitch.add_argument("-o", "--output", help=f"output file; its extension picks the format: {known_extensions()}")
     add_common(stitch)
     add_assembly(stitch)
+    stitch.add_argument("--allow-gaps", action="store_true",
+                        help="leave out chunks that failed for good, and list the text missing")  # fmt: skip
     stitch.set_defaults(handler=_manage("stitch_command"))
     prune = commands.add_parser("prune", help="delete finished or stopped runs' chunk audio, and say how much it freed")
     prune.add_argument("--older-than", type=_days, metavar="DAYS", help="runs made at least DAYS days ago")
@@ -149,6 +173,15 @@ def _manage(name: str, **extra: Any) -> Callable[[argparse.Namespace], int]:
 
         command = getattr(manage, name)
         return _run_async(lambda: command(args, **extra))
+
+    return handler
+
+
+def _words(name: str) -> Callable[[argparse.Namespace], int]:
+    def handler(args: argparse.Namespace) -> int:
+        from tui_tts.commands import words
+
+        return _run_async(lambda: getattr(words, name)(args))
 
     return handler
 
@@ -217,6 +250,7 @@ def _run_command(args: argparse.Namespace) -> int:
         data_dir=args.data_dir, overrides=run_overrides(args), chapters=args.chapters or "",
         front_matter=args.include_front_matter, book=book_flags(args), fresh=args.fresh, yes=args.yes,
         detect_chapters=not args.no_chapters, strict_text=args.strict_text,
+        voice=args.voice,
     )  # fmt: skip
     return _drive(request, args.headless)
 
@@ -229,6 +263,18 @@ def _resume_command(args: argparse.Namespace) -> int:
     request = RunRequest(
         output=Path(args.output) if args.output else None, config=args.config, data_dir=args.data_dir,
         overrides=run_overrides(args), yes=args.yes, resume=args.run, only_failed=args.only_failed,
+    )  # fmt: skip
+    return _drive(request, args.headless)
+
+
+def _redo_command(args: argparse.Namespace) -> int:
+    """`redo RUN CHUNK [--text T]`: that chunk made again (the rest of the run resumed), then the book joined again."""
+    from tui_tts.commands.overrides import run_overrides
+    from tui_tts.run.request import RunRequest
+
+    request = RunRequest(
+        output=Path(args.output) if args.output else None, config=args.config, data_dir=args.data_dir,
+        overrides=run_overrides(args), yes=args.yes, resume=args.run, redo=args.chunk - 1, redo_text=args.text,
     )  # fmt: skip
     return _drive(request, args.headless)
 

@@ -27,8 +27,8 @@ async def run_headless(request: RunRequest) -> int:
                       "starting a new run", file=sys.stderr)  # fmt: skip
             print(f"new run {plan.run.id}: {len(plan.chunks)} chunks from {session.input_path.name}, {engine}",
                   file=sys.stderr)  # fmt: skip
-        for level, message in session.text_notes:
-            print(f"warning: {message}" if level == "warning" else message, file=sys.stderr)
+        for level, message in [*session.text_notes, *session.opening_notes()]:  # before anything is synthesised
+            print(f"{level}: {message}" if level == "warning" else message, file=sys.stderr)
         if session.nothing_to_do:
             print(session.nothing_to_do, file=sys.stderr)
             return EXIT_OK

@@ -21,6 +21,7 @@ from tui_tts.config import Settings, data_dir_for
 from tui_tts.engines.registry import load_settings
 from tui_tts.errors import EXIT_INTERRUPTED, EXIT_OK, UserError
 from tui_tts.models import Document
+from tui_tts.run.assemble import missing_text
 from tui_tts.run.progress import format_duration
 from tui_tts.run.request import resolve_run
 from tui_tts.run.runner import DATABASE_NAME
@@ -46,8 +47,9 @@ async def runs_command(args: argparse.Namespace) -> int:
     if (data_dir / DATABASE_NAME).exists():
         async with Store(data_dir / DATABASE_NAME) as store:
             rows = await store.runs.listing()
+    seen: set[tuple[int, int]] = set()  # audio shared by runs (hard links) counts once, with the newest run
     listing = [{**_run_summary(with_live_state(data_dir, run), counts),
-                "size_bytes": folder_bytes(run_folder(data_dir, run.id))} for run, counts in rows]  # fmt: skip
+                "size_bytes": folder_bytes(run_folder(data_dir, run.id), seen)} for run, counts in rows]  # fmt: skip
     if args.json:
         print(json.dumps(listing, indent=2))
         return EXIT_OK
@@ -80,6 +82,7 @@ async def show_command(args: argparse.Namespace) -> int:
         totals = await store.chunks.totals(run.id)
         settings = await store.runs.settings(run.id)
         execution = await store.runs.last_stats(run.id)
+        titles = await store.runs.section_titles(run.id)
     states: dict[str, int] = {}
     for record in records:
         states[record.state] = states.get(record.state, 0) + 1
@@ -95,6 +98,7 @@ async def show_command(args: argparse.Namespace) -> int:
         "synthesis_wall_seconds": round((totals.last_finished or 0) - totals.first_started, 2)
         if totals.first_started else 0,
         "output_duration": run.output_duration, "last_execution": execution, "failures": failures,
+        "missing_from_output": missing_text(records, titles) if run.output_duration else [],
     }  # fmt: skip
     if args.json:
         print(json.dumps(report, indent=2))
@@ -113,6 +117,8 @@ async def show_command(args: argparse.Namespace) -> int:
         print(f"  failed  chunk {failure['chunk']} after {failure['attempts']} attempt(s): {failure['error']}")
     if len(failures) > 20:
         print(f"  ... and {len(failures) - 20} more (see --json)")
+    for line in report["missing_from_output"]:
+        print(f"  missing from the output: {line}")
     return EXIT_OK
 
 
@@ -147,7 +153,7 @@ async def stitch_command(args: argparse.Namespace) -> int:
         with interruptible() as interrupted:  # Ctrl-C or SIGTERM: ffmpeg stopped, the temp file removed, exit 130
             try:
                 result = await stitch_run(store, ffmpeg, settings, data_dir, run, records, output, format_name, bus,
-                                          document)  # fmt: skip
+                                          document, allow_gaps=args.allow_gaps)  # fmt: skip
             except (asyncio.CancelledError, UserError):
                 if not interrupted():
                     raise
@@ -156,8 +162,12 @@ async def stitch_command(args: argparse.Namespace) -> int:
                 return EXIT_INTERRUPTED
             finally:
                 printer.finish()
+        gaps = missing_text(records, await store.runs.section_titles(run.id)) if args.allow_gaps else []
     ownership.release()
-    print(f"wrote {result.written} ({format_duration(result.duration)}, {result.size_bytes / 1e6:.1f} MB)",
+    for line in gaps:
+        print(f"missing: {line}", file=sys.stderr)
+    left_out = f", {len(gaps)} chunk(s) left out" if gaps else ""
+    print(f"wrote {result.written} ({format_duration(result.duration)}, {result.size_bytes / 1e6:.1f} MB{left_out})",
           file=sys.stderr)  # fmt: skip
     print("\n".join(str(path) for path in result.files))
     return EXIT_OK

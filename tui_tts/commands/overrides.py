@@ -23,6 +23,8 @@ def run_overrides(args: argparse.Namespace) -> dict[str, Any]:
         overrides["run"]["parallel"] = False
     if getattr(args, "max_chars", None):
         overrides["run"]["max_chars"] = args.max_chars
+    if getattr(args, "lexicon", None):
+        overrides["lexicon"] = {"path": str(Path(args.lexicon).expanduser().resolve())}
     if getattr(args, "budget", None):
         overrides["run"]["budget"] = args.budget
     output = Path(args.output) if getattr(args, "output", None) else None

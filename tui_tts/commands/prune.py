@@ -19,16 +19,39 @@ def run_folder(data_dir: Path, run_id: str) -> Path:
     return data_dir / "runs" / run_id
 
 
-def folder_bytes(folder: Path) -> int:
-    """What a run's folder holds on disk (chunk audio, stitch leftovers), in bytes; 0 when it is gone."""
+def folder_bytes(folder: Path, seen: set[tuple[int, int]] | None = None) -> int:
+    """What a run's folder holds on disk (chunk audio, stitch leftovers), in bytes; 0 when it is gone.
+
+    With `seen`, a file already counted (audio one run reused from another is a hard link to the same file) is
+    counted once across the calls that share it."""
     total = 0
     for path in folder.rglob("*") if folder.is_dir() else ():
         try:
             if path.is_file():
-                total += path.stat().st_size
+                facts = path.stat()
+                if seen is not None:
+                    if (facts.st_dev, facts.st_ino) in seen:
+                        continue
+                    seen.add((facts.st_dev, facts.st_ino))
+                total += facts.st_size
         except OSError:  # removed while counting
             continue
     return total
+
+
+def freed_bytes(folders: list[Path]) -> int:
+    """What deleting these folders gives back: audio another run still links to (reused, not copied) stays."""
+    inside: dict[tuple[int, int], list[int]] = {}  # (device, inode) -> [links seen here, size, links in all]
+    for folder in folders:
+        for path in folder.rglob("*") if folder.is_dir() else ():
+            try:
+                if path.is_file():
+                    facts = path.stat()
+                    entry = inside.setdefault((facts.st_dev, facts.st_ino), [0, facts.st_size, facts.st_nlink])
+                    entry[0] += 1
+            except OSError:  # removed while counting
+                continue
+    return sum(size for seen, size, links in inside.values() if seen >= links)
 
 
 def megabytes(size: int) -> str:
@@ -58,7 +81,7 @@ async def prune_command(args: argparse.Namespace) -> int:
             print(f"nothing to prune{kept}")
             return EXIT_OK
         sizes = {run.id: folder_bytes(run_folder(data_dir, run.id)) for run in chosen}
-        total = sum(sizes.values())
+        total = freed_bytes([run_folder(data_dir, run.id) for run in chosen])
         if not args.yes:
             if not sys.stdin.isatty():
                 raise UserError(f"refusing to prune {len(chosen)} run(s) ({megabytes(total)}) without --yes "
@@ -76,10 +99,10 @@ async def prune_command(args: argparse.Namespace) -> int:
             held.append(ownership)
             store.runs.delete(run.id)
         await store.flush()
+    total = freed_bytes([run_folder(data_dir, ownership.run_id) for ownership in held])
     for ownership in held:
         shutil.rmtree(run_folder(data_dir, ownership.run_id), ignore_errors=True)
         ownership.release()
     chosen = [run for run in chosen if run.id in sizes]
-    total = sum(sizes.values())
     print(f"pruned {len(chosen)} run(s), freed {megabytes(total)}; their output files were kept{kept}")
     return EXIT_OK

@@ -38,6 +38,7 @@ class OpenAISettings(EngineSettings):
     speed: Annotated[float, Field(ge=0.25, le=4.0)] = 1.0
     request_timeout: Annotated[float, Field(gt=0), SAME_AUDIO] = 120.0
     cost_per_million_characters: Annotated[float, Field(ge=0), SAME_AUDIO] = 0.0
+    voices: Annotated[list[str], SAME_AUDIO] = Field(default_factory=list)  # for `tui-tts voices`, over the server's
 
 
 class OpenAIEngine(Engine):

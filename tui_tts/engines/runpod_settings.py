@@ -33,6 +33,7 @@ class RunpodSettings(EngineSettings):
     # /run requests sent at once, each held until its job id is journaled: a kill -9 pays again for at most this many
     submit_at_once: Annotated[int, Field(ge=1, le=64), SAME_AUDIO] = 2
     endpoints: Annotated[list[dict[str, Any]], SAME_AUDIO] = Field(default_factory=list)  # a pool (engines/pool.py)
+    voices: Annotated[list[str], SAME_AUDIO] = Field(default_factory=list)  # for `tui-tts voices` (none are listed)
 
     def audio_identity(self) -> dict[str, object]:
         identity = super().audio_identity()

@@ -87,15 +87,23 @@ async def stitch_run(
     format_name: str,
     bus: EventBus,
     document: Document | None = None,
+    allow_gaps: bool = False,
 ) -> StitchResult:
     """Join a run's chunk audio, in order, into output (or its parts); record the result on the run.
 
     An M4B gets a chapter per section at the chunk boundaries, and the document's title, author and cover.
+    With `allow_gaps`, chunks that failed for good are left out (the run stays 'failed': it is not whole).
     """
+    failed = [r for r in records if r.state == ChunkState.FAILED]
+    if allow_gaps and failed:
+        records = [r for r in records if r.state != ChunkState.FAILED]
+        if not records:
+            raise RunAborted(f"cannot stitch run {run.id}: every chunk failed, there is nothing to join")
     pieces = [ChunkAudio(Path(r.audio_path), r.facts) for r in records if r.audio_path and r.facts]
     if len(pieces) != len(records) or any(r.state != ChunkState.DONE for r in records):
         missing = sum(1 for r in records if r.state != ChunkState.DONE)
-        raise RunAborted(f"cannot stitch run {run.id}: {missing} chunk(s) are not done yet; resume it first")
+        hint = f" ({len(failed)} failed for good: 'tui-tts retry' them, or stitch --allow-gaps)" if failed else ""
+        raise RunAborted(f"cannot stitch run {run.id}: {missing} chunk(s) are not done yet; resume it first{hint}")
     out = settings.output
     work_dir = data_dir / "runs" / run.id / "stitch"
     if FORMATS[format_name].read_along:
@@ -108,7 +116,8 @@ async def stitch_run(
             bus.emit(StitchProgressed(done, total, pace.eta(done, total)))
 
         result = await stitch_read_along(store, ffmpeg, settings, work_dir, run, records, output, bus, narrated)
-        return await _finished(store, run, (output, work_dir), format_name, result, pieces, bus, out.keep_chunks)
+        result = await _finished(store, run, (output, work_dir), format_name, result, pieces, bus, out.keep_chunks)
+        return _gaps_left(store, run, result, allow_gaps and bool(failed))
     sections = [r.chunk.section for r in records]
     ends_paragraph = [r.chunk.ends_paragraph for r in records]
     pauses = pauses_from(settings)
@@ -150,7 +159,15 @@ async def stitch_run(
     first = results[0]
     combined = StitchResult(first.path, duration, size, first.copied, sum(r.normalized for r in results),
                             first.starts, tuple(r.path for r in results))  # fmt: skip
-    return await _finished(store, run, (output, work_dir), format_name, combined, pieces, bus, out.keep_chunks)
+    result = await _finished(store, run, (output, work_dir), format_name, combined, pieces, bus, out.keep_chunks)
+    return _gaps_left(store, run, result, allow_gaps and bool(failed))
+
+
+def _gaps_left(store: Store, run: RunRecord, result: StitchResult, gaps: bool) -> StitchResult:
+    """A book written with chunks left out (--allow-gaps) is not whole: its run stays 'failed'."""
+    if gaps:
+        store.runs.set_state(run.id, "failed")
+    return result
 
 
 async def _finished(
@@ -200,3 +217,18 @@ def _remove_chunk_audio(pieces: list[ChunkAudio]) -> None:
             folder.rmdir()
         except OSError:  # something else lives there: leave it
             pass
+
+
+def missing_text(records: Sequence[ChunkRecord], titles: Sequence[str], words: int = 8) -> list[str]:
+    """One line per chunk that failed for good: chunk, chapter and first words (what a gapped book lacks)."""
+    lines = []
+    for record in records:
+        if record.state != ChunkState.FAILED:
+            continue
+        chunk = record.chunk
+        title = titles[chunk.section] if chunk.section < len(titles) else ""
+        head = chunk.text.split()
+        opening = " ".join(head[:words]) + (" …" if len(head) > words else "")
+        chapter = f"chapter {chunk.section + 1}" + (f" {title!r}" if title else "")
+        lines.append(f"chunk {chunk.index + 1}, {chapter}: {opening!r}")
+    return lines

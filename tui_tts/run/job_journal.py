@@ -11,6 +11,7 @@ import os
 from pathlib import Path
 
 JOURNAL_NAME = "jobs.journal"
+NO_JOB = "-"  # written for a chunk to be made anew: its earlier job must not be re-attached
 
 
 def journal_path(run_dir: Path) -> Path:
@@ -28,7 +29,8 @@ def record_job(path: Path, index: int, job_id: str) -> None:
 
 
 def read_jobs(path: Path) -> dict[int, str]:
-    """The newest job id per chunk index; a torn or foreign line is skipped. Empty if there is no journal."""
+    """The newest job id per chunk index (none after a NO_JOB line); a torn or foreign line is skipped. Empty if
+    there is no journal."""
     try:
         text = path.read_bytes().decode("utf-8", errors="replace")
     except FileNotFoundError:
@@ -36,6 +38,8 @@ def read_jobs(path: Path) -> dict[int, str]:
     jobs: dict[int, str] = {}
     for line in text.split("\n")[:-1]:  # the part after the last newline is a write cut short, if anything
         index, tab, job_id = line.partition("\t")
-        if tab and index.isdigit() and job_id and "\t" not in job_id:
+        if tab and index.isdigit() and job_id == NO_JOB:
+            jobs.pop(int(index), None)
+        elif tab and index.isdigit() and job_id and "\t" not in job_id:
             jobs[int(index)] = job_id
     return jobs

@@ -45,6 +45,9 @@ class RunRequest:
     only_failed: bool = False  # redo only the chunks that had failed for good
     detect_chapters: bool = True  # plain text: chapter headings become chapters (--no-chapters turns it off)
     strict_text: bool = False  # an unexplained loss of the book's text is an error, not a warning
+    voice: str | None = None  # --voice: the voice of whichever engine the run uses
+    redo: int | None = None  # `redo RUN CHUNK`: make this chunk (0-based) of the resumed run again ...
+    redo_text: str | None = None  # ... reading this text instead (an edit kept for later runs of the input)
 
 
 def apply_book_flags(document: Document, flags: BookFlags) -> Document:

@@ -29,6 +29,7 @@ from tui_tts.run.endpoint_watch import attach_endpoint_watch, check_endpoint
 from tui_tts.run.job_journal import journal_path, read_jobs, record_job
 from tui_tts.run.limits import ConcurrencyLimit
 from tui_tts.run.preview import start_preview
+from tui_tts.run.reuse import AudioKeys, SameText, link_or_copy, rekey, remake_chunk, reuse_made_audio
 from tui_tts.run.scheduler import ChunkOutcome, Scheduler
 from tui_tts.store import ChunkRecord, RunRecord, Store, StoreError
 from tui_tts.store.ownership import RunOwnership, creation_lock
@@ -54,6 +55,7 @@ class RunPlan:
     changed: tuple[str, ...] = ()  # when a new run started because settings differ from the last run of this input
     failed: frozenset[int] = frozenset()  # chunks that had failed for good before this start
     chunks_removed: bool = False  # a finished run whose chunk audio was removed (output.keep_chunks = false)
+    reused: int = 0  # chunks whose audio another run (or an earlier start) had already made: linked, not paid again
 
 
 @dataclass
@@ -158,6 +160,8 @@ class RunController:
         self._started = False
         self.document: Document | None = None
         self.ownership: RunOwnership | None = None  # held from prepare() until release()
+        self.keys = AudioKeys(settings)  # what each chunk is read as (edit, lexicon) and its audio's key
+        self.same_text = SameText()  # chunks of this run with the same key are made once
 
     def release(self) -> None:
         """Give up ownership of the run (the session does this when it closes)."""
@@ -219,7 +223,14 @@ class RunController:
                 previous = None if fresh else await self.store.runs.latest_settings_for_input(input_hash)
                 changed = settings_changes(json.loads(previous[1]), identity) if previous else []
                 await self.store.runs.create(run, settings_json, document, chunks)
-                self.plan = RunPlan(run, chunks, list(chunks), {}, {}, False, 0, 0, tuple(changed))
+                self.keys.edits = await self.store.edits.for_input(input_hash)
+                wanted = {chunk.index: self.keys.key(chunk) for chunk in chunks}
+                self.store.chunks.set_keys(run.id, wanted.items())
+                reused = set() if fresh else set(await reuse_made_audio(self.store, run.id, self.chunk_dir_for(run.id),
+                                                                        wanted))  # fmt: skip
+                todo = [chunk for chunk in chunks if chunk.index not in reused]
+                self.plan = RunPlan(run, chunks, todo, {}, {}, False, len(reused), 0, tuple(changed),
+                                    reused=len(reused))  # fmt: skip
             else:
                 self.ownership = acquire_run(self.data_dir, existing.id)  # or refuse: another process runs it
         if existing is not None and existing.state == "done" and not self.chunk_dir_for(existing.id).is_dir():
@@ -244,6 +255,10 @@ class RunController:
 
         A done chunk's file is checked against its record (a header and a stat, no decoding): cheap for thousands.
         """
+        self.keys.edits = await self.store.edits.for_input(run.input_hash)
+        remade = set(await rekey(self.store, run.id, self.chunk_dir_for(run.id), records, self.keys))
+        if remade:  # edited since (by another run of this input): their old audio is set aside
+            records = await self.store.chunks.load(run.id)
         found = await asyncio.to_thread(audio_on_disk, records, self.chunk_dir_for(run.id))
         todo: list[Chunk] = []
         attempts: dict[int, int] = {}
@@ -261,9 +276,13 @@ class RunController:
             attempts[record.chunk.index] = 0 if record.state == ChunkState.FAILED else record.attempts
             # A job id survives only while its job may still deliver (it is cleared when an attempt fails).
             job_id = journal.get(record.chunk.index) or record.job_id
-            if job_id and record.state != ChunkState.FAILED:
+            if job_id and record.state != ChunkState.FAILED and record.chunk.index not in remade:
                 resume_jobs[record.chunk.index] = job_id
         self.store.chunks.adopt(run.id, adopted)
+        # Audio some run made is reused; a chunk with a job paid for already re-attaches it instead.
+        wanted = {chunk.index: self.keys.key(chunk) for chunk in todo if chunk.index not in resume_jobs}
+        reused = set(await reuse_made_audio(self.store, run.id, self.chunk_dir_for(run.id), wanted))
+        todo = [chunk for chunk in todo if chunk.index not in reused]
         if todo:
             self.store.chunks.requeue(run.id, [chunk.index for chunk in todo])
         await self.store.flush()
@@ -271,7 +290,8 @@ class RunController:
         pending = {chunk.index for chunk in todo}
         failed = frozenset(r.chunk.index for r in records if r.state == ChunkState.FAILED and r.chunk.index in pending)
         done = len(records) - len(todo)
-        return RunPlan(run, chunks, todo, attempts, resume_jobs, True, done, len(adopted), failed=failed)
+        return RunPlan(run, chunks, todo, attempts, resume_jobs, True, done, len(adopted), failed=failed,
+                       reused=len(reused))  # fmt: skip
 
     async def execute(self, stitch_output: bool = True) -> RunOutcome:
         """Synthesize what is left, then stitch when every chunk is done. Returns how it ended."""
@@ -358,10 +378,25 @@ class RunController:
         self.scheduler.requeue(failed)
         return len(failed)
 
+    async def fix_chunk(self, index: int, text: str | None = None) -> Chunk:
+        """Make one chunk again: a new take, or with `text` as its edited text (kept for later runs of this input).
+        The finished file is joined again once the run is done (stitch on demand, or the next `execute`)."""
+        assert self.plan is not None
+        chunk = await remake_chunk(self.store, self.plan.run, self.chunk_dir, self.keys, index, text)
+        self.same_text.forget(self.keys.key(chunk))  # a new take: never the old one shared
+        if self._started:
+            self.scheduler.requeue([chunk])
+        else:
+            todo = [c for c in self.plan.todo if c.index != index] + [chunk]
+            self.plan = dataclasses.replace(self.plan, todo=todo, done=len(self.plan.chunks) - len(todo))
+        return chunk
+
     async def chunk_details(self, index: int) -> ChunkDetails | None:
         """Everything the store knows of one chunk, with its logged events (None for no such chunk)."""
         assert self.plan is not None
-        return await self.store.chunks.details(self.plan.run.id, index)
+        details = await self.store.chunks.details(self.plan.run.id, index)
+        edited = self.keys.edits.get(details.text) if details else None
+        return dataclasses.replace(details, edited=edited) if details and edited else details
 
     async def median_seconds_per_char(self) -> float | None:
         assert self.plan is not None
@@ -377,10 +412,23 @@ class RunController:
         self.scheduler.stop(cancel_in_flight=True)
 
     async def _process(self, chunk: Chunk, attempt: int) -> ChunkOutcome:
-        audio = await self.engine.synthesize(chunk, self, resume_job_id=self._resume_jobs.pop(chunk.index, None))
-        extension = EXTENSIONS.get(audio.facts.container, audio.facts.container)
-        path = self.chunk_dir / f"{chunk.index:06d}.{extension}"
-        await asyncio.to_thread(_write_atomically, path, audio.data)
+        spoken, key = self.keys.spoken(chunk), self.keys.key(chunk)
+        resume_job = self._resume_jobs.pop(chunk.index, None)
+        shared = None if resume_job else await self.same_text.made(key)  # a job already paid for is re-attached
+        if shared is not None:  # another chunk of this run with the same text was just made: share its audio
+            path = self.chunk_dir / f"{chunk.index:06d}{shared[0].suffix}"
+            await asyncio.to_thread(link_or_copy, shared[0], path)
+            return ChunkOutcome(str(path), shared[1], {})
+        making, made = self.same_text.start(key), None
+        try:
+            sent = chunk if spoken == chunk.text else dataclasses.replace(chunk, text=spoken)
+            audio = await self.engine.synthesize(sent, self, resume_job_id=resume_job)
+            extension = EXTENSIONS.get(audio.facts.container, audio.facts.container)
+            path = self.chunk_dir / f"{chunk.index:06d}.{extension}"
+            await asyncio.to_thread(_write_atomically, path, audio.data)
+            made = (path, audio.facts)
+        finally:
+            self.same_text.finish(key, making, made)
         return ChunkOutcome(str(path), audio.facts, audio.job_facts)
 
     async def job_submitted(self, chunk: Chunk, job_id: str) -> None:

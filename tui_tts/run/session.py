@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from tui_tts.audio.ffmpeg import find_ffmpeg
-from tui_tts.config import Settings, data_dir_for
+from tui_tts.config import Settings, data_dir_for, resolve_config_path
 from tui_tts.engines.registry import build_engine, load_settings
 from tui_tts.errors import UserError
 from tui_tts.events import EventBus
 from tui_tts.models import Document
 from tui_tts.run.budget import attach_budget
 from tui_tts.run.cost import CostEstimate, estimate_cost
+from tui_tts.run.language import check_voice, voice_named, with_voice
 from tui_tts.run.progress import RunStats
 from tui_tts.run.request import RunRequest, apply_book_flags, resolve_run
 from tui_tts.run.runner import (
@@ -34,6 +35,7 @@ from tui_tts.run.runner import (
 )
 from tui_tts.store import RunRecord, Store
 from tui_tts.text.coverage import coverage_notes
+from tui_tts.text.lexicon import Lexicon, configured_lexicon
 from tui_tts.text.loading import load_document, read_input_bytes, select_chapters
 
 
@@ -51,6 +53,18 @@ class Session:
     request: RunRequest = field(default_factory=RunRequest)  # what was asked (for policy: --yes, retry-only)
     nothing_to_do: str | None = None  # why there is no work (a retry of a run without failed chunks)
     text_notes: list[tuple[str, str]] = field(default_factory=list)  # (level, line): how much of the book is read
+    notices: tuple[tuple[str, str], ...] = ()  # (level, message) to show before anything is synthesised
+
+    def opening_notes(self) -> list[tuple[str, str]]:
+        """(level, message) lines to show before anything is synthesised: audio reused, the voice chosen or misfit."""
+        notes = list(self.notices)
+        if self.request.redo is not None:
+            how = "with its edited text" if self.request.redo_text is not None else "as it is (a new take)"
+            notes.insert(0, ("info", f"making chunk {self.request.redo + 1} again {how}; the old take is kept"))
+        if self.plan.reused:
+            total, todo = len(self.plan.chunks), len(self.plan.todo)
+            notes.insert(0, ("info", f"reusing {self.plan.reused:,} of {total:,} chunks; {todo:,} to make"))
+        return notes
 
     def remaining_cost(self) -> CostEstimate:
         """What the chunks still to do should cost (zero for free engines)."""
@@ -65,7 +79,10 @@ class Session:
     def cost_to_confirm(self) -> str | None:
         """The estimate a person must accept before this run spends money, or None when it may just start."""
         estimate = self.remaining_cost()
-        return estimate.describe() if estimate.paid and not self.request.yes else None
+        if not estimate.paid or self.request.yes:
+            return None
+        warnings = [message for level, message in self.notices if level == "warning"]
+        return estimate.describe() + "".join(f"; warning: {message}" for message in warnings)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,10 +97,16 @@ class _Target:
     output: Path
     run: RunRecord | None = None  # the run to continue, by id
     no_chapters: bool = False  # plain text: no chapter detection
+    lexicon: Lexicon = field(default_factory=Lexicon)
 
     @property
     def variant(self) -> dict[str, object]:
-        return {"chapters": self.chapters, "front_matter": self.front_matter, "no_chapters": self.no_chapters}
+        return {
+            "chapters": self.chapters,
+            "front_matter": self.front_matter,
+            "no_chapters": self.no_chapters,
+            "lexicon": self.lexicon.identity,
+        }
 
 
 @asynccontextmanager
@@ -109,6 +132,8 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
             document = apply_book_flags(document, request.book)
             if target.chapters:
                 document = select_chapters(document, target.chapters)
+            voice = check_voice(target.settings, document)  # a voice for the text's script, or a warning
+            target = dataclasses.replace(target, settings=voice.settings)
             check_output_path(target.output, target.input_path)
             ffmpeg = find_ffmpeg(target.settings.output.ffmpeg)
             engine = build_engine(target.settings)
@@ -117,6 +142,7 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
                 store = await stack.enter_async_context(Store(database))
             bus = EventBus()
             controller = RunController(target.settings, store, engine, ffmpeg, data_dir, bus)
+            controller.keys.lexicon = target.lexicon
             plan = await controller.prepare(target.input_path, target.input_bytes, document, target.output,
                                             fresh=request.fresh, variant=target.variant,
                                             run_id=target.run.id if target.run else None)  # fmt: skip
@@ -131,10 +157,20 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
                 controller.plan = plan = dataclasses.replace(plan, todo=failed)
                 if not failed:
                     nothing_to_do = f"no failed chunks in run {plan.run.id}"
+            if request.redo is not None and not nothing_to_do:
+                try:
+                    await controller.fix_chunk(request.redo, request.redo_text)
+                except UserError:  # no such chunk, or not made yet: the run is left as it was
+                    whole = plan.done == len(plan.chunks) and plan.run.output_duration is not None
+                    store.runs.set_state(plan.run.id, "done" if whole else "stopped")
+                    await store.flush()
+                    raise
+                assert controller.plan is not None
+                plan = controller.plan
             stats = RunStats(len(plan.chunks), plan.done)
             stats.spend = await store.chunks.spend(plan.run.id)  # what earlier sessions of this run paid
             session = Session(target.settings, target.input_path, document, controller, plan, stats, bus, request,
-                              nothing_to_do, notes)  # fmt: skip
+                              nothing_to_do, notes, voice.notices)  # fmt: skip
             if nothing_to_do:
                 await session.set_aside()
             elif target.settings.run.budget is not None:  # the spend cap, counting what earlier sessions paid
@@ -150,8 +186,15 @@ def _new_target(request: RunRequest, settings: Settings) -> _Target:
     if request.input is None:
         raise UserError("no input file given")
     output = request.output or default_output_path(request.input, settings.output.format)
+    if request.voice is not None:
+        settings = with_voice(settings, request.voice)
     return _Target(settings, request.input, read_input_bytes(request.input), request.chapters,
-                   request.front_matter, output, no_chapters=not request.detect_chapters)  # fmt: skip
+                   request.front_matter, output, no_chapters=not request.detect_chapters,
+                   lexicon=_lexicon(settings, request))  # fmt: skip
+
+
+def _lexicon(settings: Settings, request: RunRequest) -> Lexicon:
+    return configured_lexicon(settings.lexicon.path, resolve_config_path(request.config)[0])
 
 
 async def _stored_target(request: RunRequest, store: Store) -> _Target:
@@ -171,9 +214,13 @@ async def _stored_target(request: RunRequest, store: Store) -> _Target:
     if request.output is None:
         overrides["output"] = {**overrides.get("output", {}), "format": run.output_format}
     settings = load_settings(request.config, overrides)
+    stored_section = stored.get(settings.engine)
+    stored_voice = stored_section.get("voice") if isinstance(stored_section, dict) else None
+    if settings.engine == "local" and not voice_named(settings) and isinstance(stored_voice, str):
+        settings = with_voice(settings, stored_voice)  # a voice picked for the text's script, picked again
     target = _Target(settings, input_path, input_bytes, str(stored.get("chapters") or ""),
                      bool(stored.get("front_matter")), request.output or Path(run.output_path), run,
-                     bool(stored.get("no_chapters")))  # fmt: skip
+                     bool(stored.get("no_chapters")), _lexicon(settings, request))  # fmt: skip
     variant = {key: value for key, value in target.variant.items() if value}
     input_hash, run_key = run_identity(input_bytes, settings, variant)
     if input_hash != run.input_hash:

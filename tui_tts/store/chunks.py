@@ -30,6 +30,35 @@ class Chunks:
              for index, path, facts in found],
         )  # fmt: skip
 
+    def set_keys(self, run_id: str, keys: Iterable[tuple[int, str]]) -> None:
+        """Queue: each chunk's audio key (index, key), what its audio depends on."""
+        self._db.write_many("UPDATE chunks SET audio_key=? WHERE run_id=? AND idx=?",
+                            [(key, run_id, index) for index, key in keys])  # fmt: skip
+
+    def unmake(self, run_id: str, index: int, key: str) -> None:
+        """Queue: the chunk is to be made anew under this key (its audio was set aside): queued, no audio, no job."""
+        self._db.write(
+            "UPDATE chunks SET state='queued', audio_key=?, audio_path=NULL, codec=NULL, sample_rate=NULL, "
+            "channels=NULL, duration=NULL, job_id=NULL, attempts=0, last_error=NULL WHERE run_id=? AND idx=?",
+            (key, run_id, index),
+        )  # fmt: skip
+
+    async def made(self, keys: Iterable[str]) -> dict[str, tuple[str, AudioFacts]]:
+        """Audio already made for these keys, by any run: key -> (path, facts), the newest first found."""
+        wanted = list(dict.fromkeys(keys))
+        found: dict[str, tuple[str, AudioFacts]] = {}
+        for start in range(0, len(wanted), 500):  # under SQLite's limit of bound parameters
+            batch = wanted[start : start + 500]
+            rows = await self._db.fetchall(
+                f"SELECT * FROM chunks WHERE state='done' AND audio_path IS NOT NULL AND audio_key IN "
+                f"({','.join('?' * len(batch))}) ORDER BY finished_at DESC", tuple(batch),
+            )  # fmt: skip
+            for row in rows:
+                record = chunk_from(row)
+                if record.audio_key and record.audio_path and record.facts and record.audio_key not in found:
+                    found[record.audio_key] = (record.audio_path, record.facts)
+        return found
+
     def requeue(self, run_id: str, indexes: Iterable[int]) -> None:
         """Queue: these chunks wait to be synthesized (their attempts are kept)."""
         self._db.write_many("UPDATE chunks SET state='queued' WHERE run_id=? AND idx=?",

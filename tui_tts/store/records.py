@@ -34,6 +34,7 @@ class ChunkRecord:
     audio_path: str | None
     facts: AudioFacts | None
     job_id: str | None
+    audio_key: str | None = None  # what the audio depends on (see run/reuse.py); None in runs made before it
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +71,7 @@ def chunk_from(row: sqlite3.Row) -> ChunkRecord:
         container = "wav" if str(row["codec"]).startswith("pcm_") else str(row["audio_path"] or "").rsplit(".", 1)[-1]
         facts = AudioFacts(row["codec"], container, row["sample_rate"], row["channels"], row["duration"])
     return ChunkRecord(chunk, ChunkState(row["state"]), row["attempts"], row["last_error"], row["audio_path"], facts,
-                       row["job_id"])  # fmt: skip
+                       row["job_id"], row["audio_key"])  # fmt: skip
 
 
 def totals_from(row: sqlite3.Row | None) -> ChunkTotals:
@@ -87,6 +88,7 @@ def details_from(row: sqlite3.Row, events: list[sqlite3.Row]) -> ChunkDetails:
     return ChunkDetails(
         index=row["idx"], section=row["section"], state=ChunkState(row["state"]), attempts=row["attempts"],
         text=row["text"], last_error=row["last_error"], job_id=row["job_id"], submissions=row["submissions"] or 0,
+        audio_path=row["audio_path"],
         worker_id=row["worker_id"], elapsed=row["elapsed"], delay_ms=row["delay_ms"],
         execution_ms=row["execution_ms"], cost=row["cost"], duration=row["duration"],
         events=tuple(LoggedEvent(event["at"], event["kind"], event["message"]) for event in events),

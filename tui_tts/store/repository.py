@@ -7,6 +7,7 @@ from pathlib import Path
 from tui_tts.errors import StoreError
 from tui_tts.store.chunks import Chunks
 from tui_tts.store.database import Database
+from tui_tts.store.edits import Edits
 from tui_tts.store.recorder import EventRecorder
 from tui_tts.store.runs import Runs
 
@@ -24,6 +25,7 @@ class Store:
                                   busy_timeout=busy_timeout)  # fmt: skip
         self.runs = Runs(self._database)
         self.chunks = Chunks(self._database)
+        self.edits = Edits(self._database)
 
     async def __aenter__(self) -> Store:
         await self.open()

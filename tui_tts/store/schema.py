@@ -71,6 +71,19 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE runs ADD COLUMN stats_json TEXT
     """,
+    # 3: audio made once per text. Each chunk's audio_key names everything its audio depends on (engine, voice, job
+    # input, the text as read); any run needing the same key reuses the audio. Edits of a chunk's text, per input.
+    """
+    ALTER TABLE chunks ADD COLUMN audio_key TEXT;
+    CREATE INDEX chunks_by_audio_key ON chunks (audio_key);
+    CREATE TABLE text_edits (
+        input_hash TEXT NOT NULL,
+        original TEXT NOT NULL,
+        text TEXT NOT NULL,
+        edited_at REAL NOT NULL,
+        PRIMARY KEY (input_hash, original)
+    ) WITHOUT ROWID
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -22,16 +22,15 @@ from tui_tts.run.closing_lines import ClosingLines, closing_lines, error_lines
 from tui_tts.run.progress import format_duration
 from tui_tts.run.runner import RunOutcome
 from tui_tts.run.session import Session
+from tui_tts.ui.chunk_fixes import open_chunk_details
 from tui_tts.ui.chunk_grid import ChunkGrid
 from tui_tts.ui.commands import DashboardCommands
 from tui_tts.ui.event_view import event_view
 from tui_tts.ui.header import RunHeader, mode_label
 from tui_tts.ui.screens import (
-    ChunkDetailsScreen,
     ConfirmCostScreen,
     HelpScreen,
     QuitScreen,
-    describe_chunk,
     dialog_bindings,
     help_content,
     help_rows,
@@ -115,6 +114,8 @@ class DashboardApp(App[int]):
             self.log_line("info", f"resuming run {plan.run.id}: {plan.done}/{len(plan.chunks)} done")
         else:
             self.log_line("info", f"new run {plan.run.id}: {len(plan.chunks)} chunks")
+        for level, message in self.session.opening_notes():  # before anything is synthesised
+            self.log_line(level, message)
         self.refresh_header()
         if self.autostart and self.cost_to_confirm:
 
@@ -336,10 +337,7 @@ class DashboardApp(App[int]):
         self.push_screen(HelpScreen(help_content(rows, dialogs)))
 
     async def on_chunk_grid_chunk_selected(self, message: ChunkGrid.ChunkSelected) -> None:
-        details = await self.controller.chunk_details(message.index)
-        if details:
-            median = await self.controller.median_seconds_per_char()
-            self.push_screen(ChunkDetailsScreen(describe_chunk(details, median)))
+        await open_chunk_details(self, message.index)
 
     # ----- every way out: one graceful stop -----
 

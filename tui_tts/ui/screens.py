@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -52,6 +53,8 @@ def describe_chunk(details: ChunkDetails, median_seconds_per_char: float | None)
         moment = time.strftime("%H:%M:%S", time.localtime(event.at))
         parts += ["\n", (f"{moment} {event.kind}: {event.message}", "dim")]
     parts += ["\n\n", details.text]
+    if details.edited is not None:
+        parts += ["\n\n", ("edited, read as:", "bold"), "\n", details.edited]
     return Content.assemble(*parts)
 
 
@@ -130,8 +133,17 @@ def help_rows(bindings: Iterable[Binding], key_display: Callable[[Binding], str]
 def dialog_bindings() -> list[Binding]:
     """The keys of every dialog, for the help screen."""
     found = []
-    for screen in (ChunkDetailsScreen, QuitScreen, HelpScreen, ConfirmCostScreen):
-        found += [binding for binding in screen.BINDINGS if isinstance(binding, Binding)]
+    for screen in _dialogs(ModalScreen):  # those defined here, and in the modules beside (a chunk's fixes)
+        found += [binding for binding in screen.BINDINGS if isinstance(binding, Binding) and binding not in found]
+    return found
+
+
+def _dialogs(base: type[ModalScreen[Any]]) -> list[type[ModalScreen[Any]]]:
+    found = []
+    for screen in base.__subclasses__():
+        if screen.__module__.startswith("tui_tts.ui."):
+            found.append(screen)
+        found += _dialogs(screen)
     return found
 
 
