@@ -116,3 +116,20 @@ async def test_the_dashboard_pauses_at_the_cap_b_raises_it_and_space_goes_on(tmp
                 await until(pilot, lambda: app.finished)
                 assert app.exit_code == 0 and session.stats.done == len(session.plan.chunks)
                 await pilot.press("q")
+
+
+def test_the_cap_is_said_once_when_several_workers_reach_it_and_small_sums_keep_their_digits() -> None:
+    bus = EventBus()
+    said: list[str] = []
+    bus.subscribe(lambda e: said.append(e.message) if isinstance(e, LogEmitted) else None)
+    gate = BudgetGate(0.05, 0.0497, 0.00001)  # a job of 100 characters: $0.001, a tenth of a cent
+    gate.bind(bus, lambda: None, lambda: None, lambda reason: None)
+    assert not gate.check(_chunk(0, 100), 3) and not gate.check(_chunk(1, 100), 3)  # two workers, one cap
+    assert len(said) == 1
+    assert said[0].startswith("budget $0.05 reached: $0.0497 spent, $0.00 expected in flight, the next chunk about "
+                              "$0.0010")  # fmt: skip
+    gate.raise_by(0.25)
+    assert gate.budget == 0.06
+    tiny = BudgetGate(0.01, 0.0, 0.001)
+    tiny.raise_by(0.25)
+    assert tiny.budget == 0.02  # b raises even a one-cent cap

@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 LEARN_AFTER = 3  # metered jobs before their cost per character replaces the estimate
 
 
+def money(amount: float) -> str:
+    """Cents when they say it all ($2.00, $0.05), else four places: a job's cost is often a fraction of a cent."""
+    return f"${amount:.2f}" if amount >= 1 or abs(amount - round(amount, 2)) < 1e-9 else f"${amount:.4f}"
+
+
 class BudgetGate:
     """Admits a chunk only when its expected cost still fits; told of every chunk's end through the event bus."""
 
@@ -79,6 +84,7 @@ class BudgetGate:
         """The scheduler's question before each dispatch: True sends the chunk; False has paused dispatch."""
         if self.admit(chunk):
             return True
+        already_said = self.paused  # several workers reach the cap at once: it is said once
         self.paused = True
         self._pause()
         if in_flight == 0 and self.stops and not self.room_for_held():
@@ -89,7 +95,8 @@ class BudgetGate:
             if self.stops
             else "press b to raise it by a quarter, or space to go on without it"
         )
-        self._say("warning", self.hold_message(how))
+        if not already_said:
+            self._say("warning", self.hold_message(how))
         if in_flight == 0:
             self.drained()
         return False
@@ -117,7 +124,7 @@ class BudgetGate:
         if self.budget is None:
             return
         self.raise_by(fraction)
-        self._say("info", f"budget raised to ${self.budget:.2f}")
+        self._say("info", f"budget raised to {money(self.budget or 0.0)}")
         if self.paused:
             self.paused = False
             self._resume()
@@ -131,7 +138,7 @@ class BudgetGate:
 
     def raise_by(self, fraction: float) -> None:
         if self.budget is not None:
-            self.budget = round(self.budget * (1 + fraction), 2)
+            self.budget = max(round(self.budget * (1 + fraction), 2), round(self.budget + 0.01, 2))  # $0.01 rises too
 
     def lift(self) -> None:
         self.budget = None
@@ -140,10 +147,10 @@ class BudgetGate:
     def hold_message(self, how_to_go_on: str) -> str:
         budget = self.budget or 0.0
         if not self.spent and not self.in_flight:
-            return (f"budget ${budget:.2f} is less than the next chunk's expected cost, about ${self.held or 0.0:.2f}; "
-                    f"no job is sent: {how_to_go_on}")  # fmt: skip
-        return (f"budget ${budget:.2f} reached: ${self.spent:.2f} spent, ${self.in_flight:.2f} expected in flight, "
-                f"the next chunk about ${self.held or 0.0:.2f}; no new job is sent: {how_to_go_on}")  # fmt: skip
+            return (f"budget {money(budget)} is less than the next chunk's expected cost, about "
+                    f"{money(self.held or 0.0)}; no job is sent: {how_to_go_on}")  # fmt: skip
+        return (f"budget {money(budget)} reached: {money(self.spent)} spent, {money(self.in_flight)} expected in "
+                f"flight, the next chunk about {money(self.held or 0.0)}; no new job is sent: {how_to_go_on}")  # fmt: skip
 
     def __call__(self, event: Event) -> None:
         """The bus subscriber: metered spend in, reservations out."""
