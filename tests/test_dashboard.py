@@ -89,6 +89,8 @@ async def test_keys_steer_the_scheduler_and_show_in_the_header(tmp_path: Path) -
     async with live_dashboard(tmp_path, EmulatorConfig(latency=0.4, workers=16)) as (app, pilot, _):
         await until(pilot, lambda: app.scheduler.in_flight == 4)
         assert "PARALLEL x4" in header_text(app)
+        await pilot.press("b")  # no cap to raise: said, not silently ignored
+        await until(pilot, lambda: notified(app, "no spend cap to raise"))
         await pilot.press("p")
         assert "SEQUENTIAL" in header_text(app) and app.scheduler.limit.effective == 1
         await until(pilot, lambda: app.scheduler.in_flight <= 1)

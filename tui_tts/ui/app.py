@@ -280,8 +280,11 @@ class DashboardApp(App[int]):
         self.refresh_header()
 
     def action_raise_budget(self) -> None:
-        if self.scheduler.budget is not None:
-            self.scheduler.budget.raise_budget(0.25)
+        gate = self.scheduler.budget
+        if gate is None or gate.budget is None:
+            self.notify("no spend cap to raise (--budget or run.budget sets one)", severity="warning")
+            return
+        gate.raise_budget(0.25)
 
     async def action_retry_failed(self) -> None:
         count = await self.controller.retry_failed()
