@@ -150,7 +150,8 @@ class BudgetGate:
             return (f"budget {money(budget)} is less than the next chunk's expected cost, about "
                     f"{money(self.held or 0.0)}; no job is sent: {how_to_go_on}")  # fmt: skip
         return (f"budget {money(budget)} reached: {money(self.spent)} spent, {money(self.in_flight)} expected in "
-                f"flight, the next chunk about {money(self.held or 0.0)}; no new job is sent: {how_to_go_on}")  # fmt: skip
+                f"flight, the next chunk about {money(self.held or 0.0)}; no new job is sent: "
+                f"{how_to_go_on}")  # fmt: skip
 
     def __call__(self, event: Event) -> None:
         """The bus subscriber: metered spend in, reservations out."""
