@@ -61,6 +61,8 @@ def test_cli_overrides_win_over_the_file(tmp_path: Path) -> None:
         ('[output]\nformat = "aiff"\n', "key 'output.format'"),
         ('[output]\nbitrate = "fast"\n', "key 'output.bitrate'"),
         ("[runpod]\npolicy = { ttl = 1, speed = 2 }\n", "unknown policy key 'speed'"),
+        ('[runpod]\nendpoint_url = "127.0.0.1:8000/v2/x"\n', "key 'runpod.endpoint_url': must be an http:// or https"),
+        ('[openai]\nbase_url = "ftp://example.com/v1"\n', "key 'openai.base_url': must be an http:// or https://"),
         ("[run\n", "invalid TOML"),
     ],
 )

@@ -7,9 +7,10 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from tui_tts.audio.formats import FormatName
 from tui_tts.errors import ConfigError
@@ -30,6 +31,17 @@ class SameAudio:
 
 
 SAME_AUDIO = SameAudio()
+
+
+def _http_address(value: str) -> str:
+    """An endpoint's address is refused when read, not after a run has waited for it to answer."""
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.netloc):
+        raise ValueError("must be an http:// or https:// address, e.g. https://host:port/path")
+    return value
+
+
+HTTP_ADDRESS = AfterValidator(_http_address)  # Annotated[str, HTTP_ADDRESS]: empty, or an http(s) address
 
 
 class Section(BaseModel):
@@ -193,7 +205,7 @@ def _describe(exc: ValidationError, model: type[BaseModel]) -> str:
         section = ".".join(str(part) for part in first["loc"][:-1])
         allowed = _allowed_keys(model, section)
         return f"unknown key {key!r}; allowed here: {', '.join(allowed)}"
-    message = first["msg"]
+    message = first["msg"].removeprefix("Value error, ")
     got = first.get("input")
     more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
     if isinstance(got, dict | list):

@@ -10,7 +10,7 @@ import httpx
 from pydantic import Field
 
 from tui_tts.audio.wav import pcm_to_wav
-from tui_tts.config import SAME_AUDIO, EngineSettings
+from tui_tts.config import HTTP_ADDRESS, SAME_AUDIO, EngineSettings
 from tui_tts.engines.base import BadOutputError, Check, Engine, EngineSpec, FatalError, JobListener
 from tui_tts.engines.breaker import EndpointBreaker
 from tui_tts.engines.http import (
@@ -30,7 +30,7 @@ PCM_SAMPLE_RATE = 24_000  # OpenAI's raw "pcm" format: 24 kHz, 16-bit signed lit
 class OpenAISettings(EngineSettings):
     """An OpenAI-compatible /v1/audio/speech server."""
 
-    base_url: str = "https://api.openai.com/v1"
+    base_url: Annotated[str, HTTP_ADDRESS] = "https://api.openai.com/v1"
     api_key_env: Annotated[str, Field(min_length=1), SAME_AUDIO] = "OPENAI_API_KEY"
     model: str = "tts-1"
     voice: str = "alloy"

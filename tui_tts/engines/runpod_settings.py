@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator
 
-from tui_tts.config import SAME_AUDIO, EngineSettings
+from tui_tts.config import HTTP_ADDRESS, SAME_AUDIO, EngineSettings
 
 
 class RunpodSettings(EngineSettings):
@@ -14,7 +14,7 @@ class RunpodSettings(EngineSettings):
     audio; how it is reached, waited for and priced do not."""
 
     endpoint_id: str = ""
-    endpoint_url: str = ""
+    endpoint_url: Annotated[str, HTTP_ADDRESS] = ""
     api_key_env: Annotated[str, Field(min_length=1), SAME_AUDIO] = "RUNPOD_API_KEY"
     mode: Annotated[Literal["run", "runsync", "stream"], SAME_AUDIO] = "run"
     input: dict[str, Any] = Field(default_factory=lambda: {"text": "{text}"})
