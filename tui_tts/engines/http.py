@@ -111,12 +111,22 @@ def raise_for_transport(exc: httpx.TransportError, what: str) -> None:
     raise error from None
 
 
+def _sent_a_key(response: httpx.Response) -> bool:
+    try:
+        return "authorization" in response.request.headers
+    except RuntimeError:  # a response made by hand, without its request: assume the key went
+        return True
+
+
 def classify_status(response: httpx.Response, what: str, service: str) -> None:
     """Map an HTTP error status onto the engine error taxonomy. Returns quietly for 2xx."""
     code = response.status_code
     if code < 400:
         return
     if code in (401, 403):
+        if not _sent_a_key(response):  # a local address goes without a key unless its environment variable is set
+            raise FatalError(f"{service} wants an API key (HTTP {code}) on {what} and none was sent: set the "
+                             "environment variable that api_key_env names")  # fmt: skip
         raise FatalError(f"{service} refused the API key (HTTP {code}) on {what}; check the key and its permissions")
     if code == 429:
         raise RateLimitedError(f"{what}: HTTP 429 rate limited", retry_after_seconds(response.headers))
