@@ -75,7 +75,7 @@ async def test_speech_request_and_formats(ffmpeg: Ffmpeg, monkeypatch: pytest.Mo
 @pytest.mark.parametrize(
     ("status", "body", "headers", "error", "text"),
     [
-        (401, {"error": {"message": "bad key"}}, {}, FatalError, "API key (HTTP 401)"),  # none sent: "wants"
+        (401, {"error": {"message": "bad key"}}, {}, FatalError, "API key \\(HTTP 401\\)"),  # none sent: "wants"
         (429, {"error": {"code": "insufficient_quota", "message": "quota"}}, {}, FatalError, "no quota left"),
         (429, {"error": {"code": "rate_limit_exceeded"}}, {"Retry-After": "2"}, RateLimitedError, "429"),
         (503, {"error": "overloaded"}, {}, RetryableError, "HTTP 503"),
