@@ -133,3 +133,14 @@ def test_the_cap_is_said_once_when_several_workers_reach_it_and_small_sums_keep_
     tiny = BudgetGate(0.01, 0.0, 0.001)
     tiny.raise_by(0.25)
     assert tiny.budget == 0.02  # b raises even a one-cent cap
+
+
+async def test_a_budget_without_the_engines_price_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    from tui_tts.errors import UserError
+
+    request = _request(tmp_path, "http://127.0.0.1:9/v2/nothing-listens")
+    request.overrides["runpod"]["cost_per_second"] = 0.0  # type: ignore[index]
+    with pytest.raises(UserError, match="no price is set for the runpod engine"):
+        async with open_session(request):
+            pass
+    assert not (tmp_path / "data" / "tui-tts.db").exists()  # refused before a run was recorded

@@ -144,3 +144,8 @@ class EngineSpec(Generic[S]):
     build: Callable[[S, int], Engine]
     cost: Callable[[S, int, float], float] = _free
     checks: Callable[[S, Engine], AsyncIterator[Check]] = _no_checks
+
+    @property
+    def priced(self) -> bool:
+        """The engine has a price model (its price may still be unset, i.e. 0)."""
+        return self.cost is not _free

@@ -14,7 +14,7 @@ from typing import Any
 
 from tui_tts.audio.ffmpeg import find_ffmpeg
 from tui_tts.config import Settings, data_dir_for, resolve_config_path
-from tui_tts.engines.registry import build_engine, load_settings
+from tui_tts.engines.registry import build_engine, engine_spec, load_settings
 from tui_tts.errors import UserError
 from tui_tts.events import EventBus
 from tui_tts.models import Document
@@ -135,6 +135,7 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
             voice = check_voice(target.settings, document)  # a voice for the text's script, or a warning
             target = dataclasses.replace(target, settings=voice.settings)
             check_output_path(target.output, target.input_path)
+            _check_budget_has_a_price(target.settings)
             ffmpeg = find_ffmpeg(target.settings.output.ffmpeg)
             engine = build_engine(target.settings)
             stack.push_async_callback(engine.aclose)
@@ -180,6 +181,16 @@ async def open_session(request: RunRequest) -> AsyncIterator[Session]:
     finally:
         if controller is not None:
             controller.release()
+
+
+def _check_budget_has_a_price(settings: Settings) -> None:
+    """A spend cap over an engine whose price is not set would count nothing and never stop a job: refused."""
+    if settings.run.budget is None or not engine_spec(settings.engine).priced:
+        return
+    if estimate_cost(settings, 1_000).dollars <= 0:
+        raise UserError(f"a budget counts nothing here: no price is set for the {settings.engine} engine "
+                        "(runpod.cost_per_second, openai.cost_per_million_characters); set it, or drop --budget "
+                        "(run.budget)")  # fmt: skip
 
 
 def _new_target(request: RunRequest, settings: Settings) -> _Target:
