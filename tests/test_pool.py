@@ -225,3 +225,11 @@ async def test_an_endpoint_silent_at_the_start_is_drained_and_said_once() -> Non
     with pytest.raises(RetryableError):  # none answers yet: the preflight waits, as for one endpoint
         await alone.health()
     await alone.aclose()
+
+
+async def test_an_endpoint_shows_figures_once_used_and_a_fraction_of_a_cent_keeps_its_digits() -> None:
+    member = _member("a100", "http://127.0.0.1:9/v2/x", 2)
+    assert PoolEngine([member]).describe() == "pool: a100"  # the run's first line: no "0 err $0.00" yet
+    member.first_used, member.spend = time.monotonic() - 60, 0.0123
+    assert member.describe() == "a100 0/min 0 err $0.0123"
+    await member.engine.aclose()

@@ -6,6 +6,11 @@ import enum
 from dataclasses import dataclass, field
 
 
+def money(amount: float) -> str:
+    """Cents when they say it all ($2.00, $0.05), else four places: a job's cost is often a fraction of a cent."""
+    return f"${amount:.2f}" if amount >= 1 or abs(amount - round(amount, 2)) < 1e-9 else f"${amount:.4f}"
+
+
 @dataclass(frozen=True, slots=True)
 class Section:
     """A titled part of a document (a chapter, or the whole text of a plain file).

@@ -29,7 +29,7 @@ from tui_tts.engines.health import EndpointHealth
 from tui_tts.engines.openai import OpenAIEngine, OpenAISettings
 from tui_tts.engines.runpod import RunpodEngine
 from tui_tts.engines.runpod_settings import RunpodSettings
-from tui_tts.models import Chunk, SynthesizedAudio
+from tui_tts.models import Chunk, SynthesizedAudio, money
 
 SEPARATOR = "@"
 
@@ -60,9 +60,11 @@ class Member:
     def describe(self) -> str:
         if self.drained:
             return f"{self.name} drained"
+        if not self.first_used and not self.errors:
+            return self.name  # nothing sent yet: no figures to show
         minutes = (time.monotonic() - self.first_used) / 60 if self.first_used else 0.0
         rate = f"{self.done / minutes:.0f}/min " if minutes > 0 else ""
-        return f"{self.name} {rate}{self.errors} err ${self.spend:.2f}"
+        return f"{self.name} {rate}{self.errors} err {money(self.spend)}"
 
 
 class PoolEngine(Engine):

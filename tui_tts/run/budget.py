@@ -19,17 +19,12 @@ from tui_tts.events import (
     EventBus,
     LogEmitted,
 )
-from tui_tts.models import Chunk
+from tui_tts.models import Chunk, money
 
 if TYPE_CHECKING:
     from tui_tts.run.scheduler import Scheduler
 
 LEARN_AFTER = 3  # metered jobs before their cost per character replaces the estimate
-
-
-def money(amount: float) -> str:
-    """Cents when they say it all ($2.00, $0.05), else four places: a job's cost is often a fraction of a cent."""
-    return f"${amount:.2f}" if amount >= 1 or abs(amount - round(amount, 2)) < 1e-9 else f"${amount:.4f}"
 
 
 class BudgetGate:
