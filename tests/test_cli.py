@@ -132,3 +132,26 @@ def test_sigterm_mid_run_saves_state_and_the_next_run_resumes(tmp_path: Path) ->
     assert (on_disk == done_before) or "1 recovered from disk" in again.stderr
     for name, mtime in mtimes.items():  # the chunks done before the interrupt were not synthesised again
         assert (chunk_dir / name).stat().st_mtime_ns == mtime
+
+
+@pytest.mark.slow
+def test_sighup_stops_a_headless_run_gracefully_unless_nohup_ignored_it(tmp_path: Path) -> None:
+    book = tmp_path / "book.txt"
+    book.write_text(" ".join(f"Sentence {n} of the long book goes on a little further." for n in range(1400)))
+    args = [sys.executable, "-m", "tui_tts", "run", str(book), "--sequential", "--max-chars", "120", "--format", "wav"]
+    for ignored in (False, True):
+        data = tmp_path / f"data-{ignored}"
+        process = subprocess.Popen(
+            [*args, "--data-dir", str(data)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=(lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN)) if ignored else None,
+        )  # fmt: skip
+        wait_until(lambda: done_chunks(data) >= 3)  # noqa: B023 (called at once)
+        process.send_signal(signal.SIGHUP)
+        if ignored:  # nohup: the hangup is not for us; it goes on until told otherwise
+            with pytest.raises(subprocess.TimeoutExpired):
+                process.wait(timeout=1.5)
+            process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=60)
+        assert process.returncode == 130, stderr  # not killed by the signal (-1): stopped, state saved
+        assert "stopped:" in stderr and "Traceback" not in stderr
+        assert chunk_states(data).get("running", 0) == 0

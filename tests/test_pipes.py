@@ -70,3 +70,27 @@ def test_signals_work_with_the_outputs_closed(tmp_path: Path) -> None:
     assert process.wait(timeout=60) == 130
     states = chunk_states(data)
     assert states.get("done", 0) >= 3 and states.get("running", 0) == 0
+
+
+def test_a_hung_up_terminal_silences_the_stream_and_other_errors_still_raise(tmp_path: Path) -> None:
+    import errno
+    import io
+
+    from tui_tts.commands.streams import PipeSafeStream
+
+    class Terminal(io.StringIO):
+        def __init__(self, code: int) -> None:
+            super().__init__()
+            self.code = code
+
+        def write(self, text: str) -> int:
+            raise OSError(self.code, os.strerror(self.code))
+
+    (tmp_path / "fd").write_text("")
+    with open(tmp_path / "fd", "w") as real:  # _silence points the descriptor at /dev/null
+        closed = Terminal(errno.EIO)
+        closed.fileno = real.fileno  # type: ignore[method-assign]
+        stream = PipeSafeStream(closed)
+        assert stream.write("progress\n") == 9 and stream.closed_pipe
+    with pytest.raises(OSError):
+        PipeSafeStream(Terminal(errno.ENOSPC)).write("x")  # a full disk under a redirect is not hidden

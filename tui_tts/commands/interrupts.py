@@ -1,4 +1,4 @@
-"""Ctrl-C and SIGTERM: the first stops gracefully, the second exits at once (the store is always consistent)."""
+"""Ctrl-C, SIGTERM and SIGHUP: the first stops gracefully, the second exits at once (the store is always consistent)."""
 
 from __future__ import annotations
 
@@ -12,10 +12,17 @@ from collections.abc import Callable, Iterator
 from tui_tts.errors import EXIT_INTERRUPTED
 
 
+def stop_signals() -> tuple[signal.Signals, ...]:
+    """Ctrl-C, SIGTERM and SIGHUP (the terminal closed), but not a SIGHUP that was ignored for us (nohup)."""
+    hangup = () if signal.getsignal(signal.SIGHUP) == signal.SIG_IGN else (signal.SIGHUP,)
+    return (signal.SIGINT, signal.SIGTERM, *hangup)
+
+
 def install_interrupt_handler(on_first: Callable[[], None]) -> None:
-    """First Ctrl-C or SIGTERM: stop gracefully. Second: exit at once (the store is consistent at any moment)."""
+    """First Ctrl-C, SIGTERM or SIGHUP: stop gracefully. Second: exit at once (the store is consistent at any
+    moment)."""
     loop = asyncio.get_running_loop()
-    signals = (signal.SIGINT, signal.SIGTERM)
+    signals = stop_signals()
 
     def handle() -> None:
         # From now on any signal quits at once, even after the loop closed (it then resets its handlers to the
@@ -53,7 +60,7 @@ def interruptible() -> Iterator[Callable[[], bool]]:
     finally:
         if not seen:  # back to the defaults (after a signal, the "quit at once" handler stays)
             loop = asyncio.get_running_loop()
-            for number in (signal.SIGINT, signal.SIGTERM):
+            for number in stop_signals():
                 loop.remove_signal_handler(number)
 
 

@@ -7,6 +7,7 @@ traceback is printed into the broken pipe.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import sys
@@ -29,6 +30,11 @@ class PipeSafeStream(io.TextIOBase):
         except (BrokenPipeError, ConnectionResetError):
             self._silence()
             return len(text)
+        except OSError as exc:  # EIO: the terminal hung up (its window closed); the run goes on to its stop
+            if exc.errno != errno.EIO:
+                raise
+            self._silence()
+            return len(text)
 
     def flush(self) -> None:
         if self.closed_pipe:
@@ -36,6 +42,10 @@ class PipeSafeStream(io.TextIOBase):
         try:
             self._stream.flush()
         except (BrokenPipeError, ConnectionResetError):
+            self._silence()
+        except OSError as exc:
+            if exc.errno != errno.EIO:
+                raise
             self._silence()
 
     def isatty(self) -> bool:
