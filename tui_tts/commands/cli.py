@@ -35,6 +35,13 @@ def _positive_int(text: str) -> int:
     return _whole_number(text, 1)
 
 
+def _chunk_size(text: str) -> int:
+    value = _whole_number(text, 1)
+    if not 50 <= value <= 20_000:  # run.max_chars's bounds, said as the flag's
+        raise argparse.ArgumentTypeError(f"must be between 50 and 20000, got {value}")
+    return value
+
+
 def _amount(text: str) -> float:
     try:
         value = float(text)
@@ -68,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--lexicon", metavar="FILE", help="pronunciation lexicon, TOML or TSV (default: lexicon.path)")
     run.add_argument("--concurrency", type=_positive_int, metavar="N", help="how many chunks at once")
     run.add_argument("--sequential", action="store_true", help="one chunk at a time")
-    run.add_argument("--max-chars", type=_positive_int, metavar="N", help="longest chunk, in characters")
+    run.add_argument("--max-chars", type=_chunk_size, metavar="N", help="longest chunk, in characters (50-20000)")
     run.add_argument("--format", choices=FORMAT_NAMES, help="output format (default: from -o's extension, else config)")
     run.add_argument("--headless", action="store_true", help="plain progress output, no dashboard")
     run.add_argument("--fresh", action="store_true", help="start over instead of resuming an unfinished run")
