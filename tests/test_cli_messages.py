@@ -113,7 +113,7 @@ def test_demo_leaves_no_temp_folders(tmp_path: Path) -> None:
     assert [path.name for path in temp.iterdir()] == [output.name]  # the output only: no tui-tts-demo-* folder
 
 
-def test_a_max_chars_flag_out_of_range_is_blamed_on_the_flag_not_the_config(tmp_path: Path) -> None:
+def test_flags_out_of_range_are_blamed_on_the_flag_not_the_config(tmp_path: Path) -> None:
     book = tmp_path / "b.txt"
     book.write_text("Hello there. A short text.", encoding="utf-8")
     config = tmp_path / "c.toml"
@@ -121,3 +121,5 @@ def test_a_max_chars_flag_out_of_range_is_blamed_on_the_flag_not_the_config(tmp_
     for value in ("5", "20001"):
         line = _one_line_error(tui_tts("run", str(book), "--max-chars", value, "-c", str(config)), "--max-chars")
         assert "between 50 and 20000" in line and "c.toml" not in line
+    line = _one_line_error(tui_tts("run", str(book), "--concurrency", "257", "-c", str(config)), "--concurrency")
+    assert "at most 256" in line and "c.toml" not in line
