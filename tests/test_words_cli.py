@@ -124,3 +124,15 @@ def test_a_run_made_with_the_lexicon_flag_can_be_redone_and_resumed(
         assert main([*command, *data]) == 0, capsys.readouterr().err
     lexicon.write_text("hermione\ther-my-oh-nee\n", encoding="utf-8")  # a changed lexicon is another run
     assert main(["resume", "last", *data]) == 2 and "lexicon: " in capsys.readouterr().err
+
+
+def test_missing_text_quotes_apostrophes_as_they_are() -> None:
+    from tui_tts.models import Chunk, ChunkState
+    from tui_tts.run.assemble import missing_text
+    from tui_tts.store.records import ChunkRecord
+
+    chunk = Chunk(0, 0, 0, 30, '"There\'s plenty of room!" said Alice.')
+    record = ChunkRecord(chunk, ChunkState.FAILED, 1, "x", None, None, None)
+    assert missing_text([record], ["Alice's Evidence"]) == [
+        "chunk 1, chapter 1 'Alice's Evidence': '\"There's plenty of room!\" said Alice.'"
+    ]
