@@ -111,3 +111,15 @@ def test_demo_leaves_no_temp_folders(tmp_path: Path) -> None:
     output = Path(result.stderr.strip().splitlines()[-1].removeprefix("demo output: "))
     assert output.is_file() and probe_file(output).duration > 10
     assert [path.name for path in temp.iterdir()] == [output.name]  # the output only: no tui-tts-demo-* folder
+
+
+def test_flags_out_of_range_are_blamed_on_the_flag_not_the_config(tmp_path: Path) -> None:
+    book = tmp_path / "b.txt"
+    book.write_text("Hello there. A short text.", encoding="utf-8")
+    config = tmp_path / "c.toml"
+    config.write_text("[run]\nmax_chars = 400\n", encoding="utf-8")
+    for value in ("5", "20001"):
+        line = _one_line_error(tui_tts("run", str(book), "--max-chars", value, "-c", str(config)), "--max-chars")
+        assert "between 50 and 20000" in line and "c.toml" not in line
+    line = _one_line_error(tui_tts("run", str(book), "--concurrency", "257", "-c", str(config)), "--concurrency")
+    assert "at most 256" in line and "c.toml" not in line

@@ -214,6 +214,7 @@ def play(session: Session, finished: bool) -> Callable[[Pilot[Any]], Any]:
             session.controller.scheduler.set_concurrency(8)
         await pilot.pause()
         pilot.app.drain_events()  # type: ignore[attr-defined]
+        pilot.app.query_one(ChunkGrid)._flush_dirty_rows()  # not left to the 30 Hz timer: a loaded machine may lag it
         await pilot.pause()
 
     return run_before

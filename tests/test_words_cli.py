@@ -108,3 +108,31 @@ def test_stitch_with_gaps_leaves_out_failed_chunks_and_names_their_text(tmp_path
     assert missing[1].startswith("missing: chunk 4, chapter 1") and len(missing) == 2
     shown = tui_tts("show", "last", "--data-dir", str(data))
     assert f"missing from the output: chunk 2, chapter 1 'alice-rabbit-hole': '{first_words} …'" in shown.stdout
+
+
+def test_a_run_made_with_the_lexicon_flag_can_be_redone_and_resumed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "t.txt"
+    text.write_text("Hermione waved.\n", encoding="utf-8")
+    lexicon = tmp_path / "l.tsv"
+    lexicon.write_text("hermione\ther my oh nee\n", encoding="utf-8")
+    data = ["--data-dir", str(tmp_path / "data"), "--headless"]
+    code, _ = run_in_process(capsys, "run", str(text), "-o", str(tmp_path / "o.wav"), "--lexicon", str(lexicon), *data)
+    assert code == 0
+    for command in (["redo", "last", "1"], ["resume", "last"]):  # the run's own lexicon, with no flag to repeat it
+        assert main([*command, *data]) == 0, capsys.readouterr().err
+    lexicon.write_text("hermione\ther-my-oh-nee\n", encoding="utf-8")  # a changed lexicon is another run
+    assert main(["resume", "last", *data]) == 2 and "lexicon: " in capsys.readouterr().err
+
+
+def test_missing_text_quotes_apostrophes_as_they_are() -> None:
+    from tui_tts.models import Chunk, ChunkState
+    from tui_tts.run.assemble import missing_text
+    from tui_tts.store.records import ChunkRecord
+
+    chunk = Chunk(0, 0, 0, 30, '"There\'s plenty of room!" said Alice.')
+    record = ChunkRecord(chunk, ChunkState.FAILED, 1, "x", None, None, None)
+    assert missing_text([record], ["Alice's Evidence"]) == [
+        "chunk 1, chapter 1 'Alice's Evidence': '\"There's plenty of room!\" said Alice.'"
+    ]

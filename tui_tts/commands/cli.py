@@ -35,6 +35,20 @@ def _positive_int(text: str) -> int:
     return _whole_number(text, 1)
 
 
+def _concurrency(text: str) -> int:
+    value = _whole_number(text, 1)
+    if value > 256:  # run.concurrency's bound, said as the flag's
+        raise argparse.ArgumentTypeError(f"must be at most 256, got {value}")
+    return value
+
+
+def _chunk_size(text: str) -> int:
+    value = _whole_number(text, 1)
+    if not 50 <= value <= 20_000:  # run.max_chars's bounds, said as the flag's
+        raise argparse.ArgumentTypeError(f"must be between 50 and 20000, got {value}")
+    return value
+
+
 def _amount(text: str) -> float:
     try:
         value = float(text)
@@ -66,9 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--engine", choices=engine_names(), help="which text-to-speech backend to use")
     run.add_argument("--voice", metavar="NAME", help="the voice, for any engine ('tui-tts voices' lists them)")
     run.add_argument("--lexicon", metavar="FILE", help="pronunciation lexicon, TOML or TSV (default: lexicon.path)")
-    run.add_argument("--concurrency", type=_positive_int, metavar="N", help="how many chunks at once")
+    run.add_argument("--concurrency", type=_concurrency, metavar="N", help="how many chunks at once")
     run.add_argument("--sequential", action="store_true", help="one chunk at a time")
-    run.add_argument("--max-chars", type=_positive_int, metavar="N", help="longest chunk, in characters")
+    run.add_argument("--max-chars", type=_chunk_size, metavar="N", help="longest chunk, in characters (50-20000)")
     run.add_argument("--format", choices=FORMAT_NAMES, help="output format (default: from -o's extension, else config)")
     run.add_argument("--headless", action="store_true", help="plain progress output, no dashboard")
     run.add_argument("--fresh", action="store_true", help="start over instead of resuming an unfinished run")
@@ -130,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("run", help="run id, a unique prefix of it, or 'last'")
         command.add_argument("-o", "--output", help="output file (default: the run's)")
         add_common(command)
-        command.add_argument("--concurrency", type=_positive_int, metavar="N", help="how many chunks at once")
+        command.add_argument("--concurrency", type=_concurrency, metavar="N", help="how many chunks at once")
         command.add_argument("--sequential", action="store_true", help="one chunk at a time")
         command.add_argument("--yes", action="store_true", help="start a paid run without asking")
         command.add_argument("--budget", type=_amount, metavar="AMOUNT", help="spend cap for the run (see run --help)")

@@ -229,6 +229,6 @@ def missing_text(records: Sequence[ChunkRecord], titles: Sequence[str], words: i
         title = titles[chunk.section] if chunk.section < len(titles) else ""
         head = chunk.text.split()
         opening = " ".join(head[:words]) + (" …" if len(head) > words else "")
-        chapter = f"chapter {chunk.section + 1}" + (f" {title!r}" if title else "")
-        lines.append(f"chunk {chunk.index + 1}, {chapter}: {opening!r}")
+        chapter = f"chapter {chunk.section + 1}" + (f" '{title}'" if title else "")  # quoted as written: no escapes
+        lines.append(f"chunk {chunk.index + 1}, {chapter}: '{opening}'")
     return lines

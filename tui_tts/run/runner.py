@@ -69,6 +69,9 @@ class RunOutcome:
     elapsed: float = 0.0
 
 
+LEXICON_FILE = "lexicon_file"  # stored beside a run's settings, not part of its identity
+
+
 def audio_settings(settings: Settings) -> dict[str, object]:
     """The settings that change the audio: the engine, the chunk size, and its section's fields not marked SAME_AUDIO.
     Two runs differing only elsewhere (concurrency, output, a timeout, a key) share chunks."""
@@ -87,6 +90,8 @@ def settings_changes(old: dict[str, object], new: dict[str, object], prefix: str
     """What differs between two audio-settings dicts, as 'key: old -> new' lines."""
     changes: list[str] = []
     for key in sorted(set(old) | set(new)):
+        if key == LEXICON_FILE:
+            continue  # where the lexicon was read from; what it does is `lexicon`
         before, after = old.get(key), new.get(key)
         name = f"{prefix}{key}"
         if isinstance(before, dict) and isinstance(after, dict):
@@ -219,7 +224,8 @@ class RunController:
                 )  # fmt: skip
                 self.ownership = acquire_run(self.data_dir, run.id)  # owned before anyone can find it
                 identity = {**audio_settings(self.settings), **variant}
-                settings_json = json.dumps(identity, sort_keys=True)
+                lexicon = {LEXICON_FILE: str(Path(self.keys.lexicon.origin).resolve())} if self.keys.lexicon else {}
+                settings_json = json.dumps({**identity, **lexicon}, sort_keys=True)  # the file: resume reads it again
                 previous = None if fresh else await self.store.runs.latest_settings_for_input(input_hash)
                 changed = settings_changes(json.loads(previous[1]), identity) if previous else []
                 await self.store.runs.create(run, settings_json, document, chunks)

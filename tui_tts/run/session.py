@@ -25,6 +25,7 @@ from tui_tts.run.progress import RunStats
 from tui_tts.run.request import RunRequest, apply_book_flags, resolve_run
 from tui_tts.run.runner import (
     DATABASE_NAME,
+    LEXICON_FILE,
     RunController,
     RunPlan,
     audio_settings,
@@ -225,6 +226,8 @@ async def _stored_target(request: RunRequest, store: Store) -> _Target:
     if request.output is None:
         overrides["output"] = {**overrides.get("output", {}), "format": run.output_format}
     settings = load_settings(request.config, overrides)
+    if not settings.lexicon.path and isinstance(stored.get(LEXICON_FILE), str):  # the run's --lexicon, read again
+        settings = load_settings(request.config, {**overrides, "lexicon": {"path": stored[LEXICON_FILE]}})
     stored_section = stored.get(settings.engine)
     stored_voice = stored_section.get("voice") if isinstance(stored_section, dict) else None
     if settings.engine == "local" and not voice_named(settings) and isinstance(stored_voice, str):
