@@ -113,3 +113,12 @@ def test_property_chunks_cover_all_speakable_text_once(parts: list[str], max_cha
     assert_exact_cover(section_text, chunks, max_chars)
     assert "".join("".join(c.text.split()) for c in chunks) == "".join(section_text.split())
     assert [c.index for c in chunks] == list(range(len(chunks)))
+
+
+def test_a_heading_ends_its_chunk_so_the_voice_pauses_before_the_text() -> None:
+    text = "A Mad Tea-Party\n\nThere was a table set out under a tree.\n\nSaid the Hatter:\n\nNo room! No room!"
+    chunks = chunk_document(Document("t", (Section("s", text),)), 200)
+    assert [(chunk.text, chunk.ends_paragraph) for chunk in chunks] == [
+        ("A Mad Tea-Party", True),  # alone: joined, it was read "A Mad Tea-Party There was a table" with no pause
+        ("There was a table set out under a tree. Said the Hatter: No room! No room!", True),  # punctuated: joined
+    ]

@@ -54,7 +54,7 @@ def _pack(text: str, max_chars: int) -> Iterator[tuple[int, int, bool]]:
     """Greedily join sentence units into spans of at most max_chars."""
     current: tuple[int, int, bool] | None = None
     for start, end, ends_paragraph in _units(text, max_chars):
-        if current is not None and end - current[0] <= max_chars:
+        if current is not None and end - current[0] <= max_chars and not _stands_alone(text, current):
             current = (current[0], end, ends_paragraph)
             continue
         if current is not None:
@@ -62,6 +62,15 @@ def _pack(text: str, max_chars: int) -> Iterator[tuple[int, int, bool]]:
         current = (start, end, ends_paragraph)
     if current is not None:
         yield current
+
+
+def _stands_alone(text: str, span: tuple[int, int, bool]) -> bool:
+    """A paragraph that ends in a word, with no punctuation (a heading, a list line, a line of verse). Joined to the
+    next sentence, the voice would run straight on into it ("A Mad Tea-Party There was a table"); on its own it ends
+    a chunk, and the join puts a paragraph's pause after it."""
+    start, end, ends_paragraph = span
+    last = text[start:end].rstrip().rstrip(_CLOSERS)[-1:]
+    return ends_paragraph and last.isalnum()
 
 
 def _units(text: str, max_chars: int) -> Iterator[tuple[int, int, bool]]:
